@@ -1,0 +1,1 @@
+"""Credentials: upstream API keys (ingest) and bearer JWTs (everything else)."""

@@ -1,0 +1,1 @@
+"""Event contracts shared by every service: event models and the topic registry."""

@@ -1,0 +1,238 @@
+"""Versioned (v1) models of the events upstream systems publish (domain.md §2).
+
+Every event carries `event_id` (the dedup key, unique per source), `source` and
+`occurred_at` (RFC 3339 with an offset). Validation is strict: strings must be
+strings, numbers numbers, booleans booleans, and timestamps must be RFC 3339
+strings that carry an offset. Unknown extra fields are kept ("more fields are
+welcome"), so a newer producer never loses data through an older validator.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+
+def _require_string(value: Any) -> Any:
+    # Lax pydantic would also take a Unix timestamp number; the contract is RFC 3339 text.
+    if not isinstance(value, str | datetime | date):
+        raise ValueError("must be an RFC 3339 string")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
+"""An upstream identifier: non-empty, no surrounding white space."""
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_require_string)]
+"""An RFC 3339 timestamp that must carry a UTC offset."""
+
+BusinessDate = Annotated[date, BeforeValidator(_require_string)]
+Seconds = Annotated[StrictFloat, Field(ge=0, le=86_400), AfterValidator(_finite)]
+"""A duration in seconds (an integer or a decimal), at most a day."""
+IndicatorCode = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
+
+AgentStateName = Literal["logged_out", "ready", "not_ready", "on_call", "wrap_up"]
+ComplaintStatus = Literal["investigating", "resolved", "withdrawn"]
+
+
+class EventBase(BaseModel):
+    """Fields every upstream event carries."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, str_max_length=1024)
+
+    event_id: Id
+    source: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    occurred_at: Timestamp
+
+    @property
+    def partition_key(self) -> str:
+        """Return the Kafka key that keeps this event's stream in order."""
+        raise NotImplementedError
+
+
+class CallCompleted(EventBase):
+    """A call answered by an agent has ended (switch/CTI)."""
+
+    type: Literal["call.completed"] = "call.completed"
+    call_id: Id
+    agent_id: Id
+    caller_id: Id
+    queue: Id
+    answered_at: Timestamp
+    ended_at: Timestamp
+    talk_seconds: Seconds
+    hold_seconds: Seconds
+    wrap_seconds: Seconds
+    transferred: StrictBool
+
+    @model_validator(mode="after")
+    def _ended_after_answered(self) -> CallCompleted:
+        if self.ended_at < self.answered_at:
+            raise ValueError("ended_at is before answered_at")
+        return self
+
+    @property
+    def partition_key(self) -> str:
+        return self.agent_id
+
+
+class AgentStateChanged(EventBase):
+    """An agent entered a state at `occurred_at` (switch/CTI)."""
+
+    type: Literal["agent.state"] = "agent.state"
+    agent_id: Id
+    state: AgentStateName
+
+    @property
+    def partition_key(self) -> str:
+        return self.agent_id
+
+
+class SurveyAnswered(EventBase):
+    """A caller answered the post-call satisfaction survey (CRM)."""
+
+    type: Literal["survey.answered"] = "survey.answered"
+    survey_id: Id
+    call_id: Id
+    agent_id: Id
+    score: Annotated[StrictInt, Field(ge=1, le=5)]
+
+    @property
+    def partition_key(self) -> str:
+        return self.agent_id
+
+
+class ComplaintFiled(EventBase):
+    """A customer complaint was registered (CRM)."""
+
+    type: Literal["complaint.filed"] = "complaint.filed"
+    complaint_id: Id
+    category: Id
+    region: Id
+    channel: Id
+    customer_id: Id
+    agent_id: Id | None = None
+    justified: StrictBool | None = None
+
+    @property
+    def partition_key(self) -> str:
+        return self.category
+
+
+class ComplaintUpdated(EventBase):
+    """A complaint's investigation status or justification changed (CRM).
+
+    `category` is optional; when given the update is keyed like the filing, so a
+    consumer of the category's stream sees both in order.
+    """
+
+    type: Literal["complaint.updated"] = "complaint.updated"
+    complaint_id: Id
+    status: ComplaintStatus
+    justified: StrictBool | None = None
+    category: Id | None = None
+
+    @property
+    def partition_key(self) -> str:
+        return self.category or self.complaint_id
+
+
+class MetricReported(EventBase):
+    """A department system reported a value of one of its own indicators."""
+
+    type: Literal["metric.reported"] = "metric.reported"
+    agent_id: Id
+    indicator: IndicatorCode
+    business_date: BusinessDate
+    value: Annotated[StrictFloat, AfterValidator(_finite)]
+
+    @property
+    def partition_key(self) -> str:
+        return self.agent_id
+
+
+EVENT_MODELS: dict[str, type[EventBase]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        CallCompleted,
+        AgentStateChanged,
+        SurveyAnswered,
+        ComplaintFiled,
+        ComplaintUpdated,
+        MetricReported,
+    )
+}
+"""Event type name -> model."""
+
+
+class EventRejected(ValueError):
+    """An event failed validation; `reasons` say why, one per problem."""
+
+    def __init__(self, reasons: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(f"{r['field']}: {r['reason']}" for r in reasons))
+        self.reasons = reasons
+
+
+def _reasons(error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"]) or "(event)",
+            "reason": item["msg"],
+            "code": item["type"],
+        }
+        for item in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def _rejected(field: str, reason: str, code: str) -> EventRejected:
+    return EventRejected([{"field": field, "reason": reason, "code": code}])
+
+
+def parse_event(data: Any, event_type: str | None = None) -> EventBase:
+    """Validate one decoded JSON object as an upstream event.
+
+    With `event_type` the object is validated as that type (its own `type`
+    field, if present, must agree); without it the object's `type` decides.
+    Raises `EventRejected` with per-field reasons.
+    """
+    if not isinstance(data, dict):
+        raise _rejected("(event)", "must be a JSON object", "object_type")
+    declared = data.get("type", event_type)
+    if declared is None:
+        raise _rejected("type", "missing event type", "missing")
+    if event_type is not None and declared != event_type:
+        raise _rejected("type", f"type {declared!r} does not match {event_type!r}", "type_mismatch")
+    model = EVENT_MODELS.get(declared) if isinstance(declared, str) else None
+    if model is None:
+        raise _rejected("type", f"unknown event type {declared!r}", "unknown_type")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise EventRejected(_reasons(error)) from None
+
+
+def event_to_json(event: EventBase) -> bytes:
+    """Serialise an event for the wire (RFC 3339 timestamps, extras kept)."""
+    return event.model_dump_json().encode()

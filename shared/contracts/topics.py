@@ -1,0 +1,42 @@
+"""The topic registry: every Kafka topic the platform uses, and where events go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A Kafka topic and how it is keyed."""
+
+    name: str
+    keyed_by: str
+    description: str
+
+
+CALLS: Final = Topic("cc.calls.v1", "agent_id", "call.completed from the switch")
+AGENT_STATES: Final = Topic("cc.agent-states.v1", "agent_id", "agent.state from the switch")
+SURVEYS: Final = Topic("cc.surveys.v1", "agent_id", "survey.answered from the CRM")
+COMPLAINTS: Final = Topic(
+    "cc.complaints.v1", "category", "complaint.filed / complaint.updated from the CRM"
+)
+METRICS: Final = Topic("cc.metrics.v1", "agent_id", "metric.reported from department systems")
+SCORES: Final = Topic("cc.scores.v1", "owner", "live previews and settled days (scoring)")
+ALERTS: Final = Topic("cc.alerts.v1", "incident", "complaint-surge incident events (alerting)")
+GARDEN: Final = Topic("cc.garden.v1", "owner", "plant events and fruit.harvested (garden)")
+REWARDS: Final = Topic("cc.rewards.v1", "owner", "ledger and redemption events (rewards)")
+DLQ: Final = Topic("cc.dlq.v1", "original key", "unreadable messages, original bytes + reason")
+
+RAW_TOPICS: Final = (CALLS, AGENT_STATES, SURVEYS, COMPLAINTS, METRICS)
+ALL_TOPICS: Final = (*RAW_TOPICS, SCORES, ALERTS, GARDEN, REWARDS, DLQ)
+
+TOPIC_FOR_EVENT_TYPE: Final[dict[str, Topic]] = {
+    "call.completed": CALLS,
+    "agent.state": AGENT_STATES,
+    "survey.answered": SURVEYS,
+    "complaint.filed": COMPLAINTS,
+    "complaint.updated": COMPLAINTS,
+    "metric.reported": METRICS,
+}
+"""Raw topic for each upstream event type."""

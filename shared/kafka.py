@@ -1,0 +1,146 @@
+"""Kafka plumbing: producer settings, a delivery-confirming producer, topics, brokers.
+
+Every producer in the platform is idempotent with `acks=all`: a retried send
+never duplicates within a partition, and a send counts only once every in-sync
+replica has the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.contracts.topics import ALL_TOPICS, Topic
+
+Headers = list[tuple[str, bytes]]
+
+
+class KafkaUnavailable(RuntimeError):
+    """Kafka did not acknowledge a send in time; nothing may be reported as delivered."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingRecord:
+    """One record to publish."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: Headers = field(default_factory=list)
+
+
+def producer_options(bootstrap_servers: str, **overrides: Any) -> dict[str, Any]:
+    """Return the options every producer uses (idempotent, acks=all, small linger)."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers,
+        "enable_idempotence": True,
+        "acks": "all",
+        # A few ms of linger lets concurrent requests share one produce request.
+        "linger_ms": 2,
+        "max_batch_size": 256 * 1024,
+        "request_timeout_ms": 10_000,
+        "client_id": "service-garden",
+    }
+    options.update(overrides)
+    return options
+
+
+class EventProducer:
+    """An idempotent producer that confirms delivery of whole groups of records."""
+
+    def __init__(self, bootstrap_servers: str, *, send_timeout: float = 10.0, **overrides: Any):
+        self._options = producer_options(bootstrap_servers, **overrides)
+        self._send_timeout = send_timeout
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Connect, retrying in the background is aiokafka's job once started."""
+        producer = AIOKafkaProducer(**self._options)
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self._producer = producer
+
+    async def ensure_started(self) -> None:
+        """Start the producer if it is not running (used after Kafka was down at boot)."""
+        if self._producer is not None:
+            return
+        async with self._lock:
+            if self._producer is None:
+                try:
+                    await self.start()
+                except (KafkaError, OSError) as exc:
+                    raise KafkaUnavailable(f"cannot connect to Kafka: {exc}") from exc
+
+    async def stop(self) -> None:
+        """Flush what is buffered and disconnect."""
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+    @property
+    def started(self) -> bool:
+        return self._producer is not None
+
+    async def send_all(self, records: Sequence[OutgoingRecord]) -> None:
+        """Publish every record and return only once Kafka acknowledged all of them.
+
+        Raises `KafkaUnavailable` if any record is not acknowledged within the
+        send timeout; some may then have been written (consumers deduplicate on
+        `event_id`), but the caller must not report success.
+        """
+        await self.ensure_started()
+        producer = self._producer
+        assert producer is not None
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                futures = [
+                    await producer.send(r.topic, r.value, key=r.key, headers=r.headers)
+                    for r in records
+                ]
+                await asyncio.gather(*futures)
+        except (KafkaError, TimeoutError) as exc:
+            raise KafkaUnavailable(
+                f"Kafka did not acknowledge: {type(exc).__name__} {exc}"
+            ) from exc
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        """Return the partitions of `topic` (also a cheap liveness probe)."""
+        await self.ensure_started()
+        assert self._producer is not None
+        return await self._producer.partitions_for(topic)
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    topics: Iterable[Topic] = ALL_TOPICS,
+    *,
+    partitions: int = 6,
+    replication_factor: int = 1,
+) -> None:
+    """Create the topics that do not exist yet (idempotent)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(t.name, num_partitions=partitions, replication_factor=replication_factor)
+            for t in topics
+            if t.name not in existing
+        ]
+        if missing:
+            # Another service may create them in the meantime.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()

@@ -1,0 +1,61 @@
+"""Settings base: every service reads its configuration from the environment.
+
+Settings are built on demand by `get_settings(cls)` (cached), never at import,
+so tests and tools can set the environment before anything connects. Bad
+configuration fails fast with pydantic's message naming the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal, TypeVar
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+S = TypeVar("S", bound="ServiceSettings")
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "service-garden"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/garden"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str = "service-garden"
+    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    outbox_poll_seconds: float = Field(default=0.2, gt=0, le=60)
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _bootstrap_not_empty(cls, value: str) -> str:
+        servers = [s.strip() for s in value.split(",") if s.strip()]
+        if not servers or any(":" not in s for s in servers):
+            raise ValueError("must be a comma-separated list of host:port")
+        return ",".join(servers)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # Accept the plain libpq form and use the asyncpg driver.
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a postgresql:// or postgresql+asyncpg:// URL")
+        return value
+
+
+@lru_cache
+def get_settings(cls: type[S]) -> S:
+    """Build (once) and return the settings of class `cls` from the environment."""
+    return cls()
