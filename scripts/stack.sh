@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Starts and stops the local stack: native Kafka + PostgreSQL, the services, a demo load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=$ROOT/.venv/bin/python
+RUN=$ROOT/.local/run
+LOGS=$ROOT/.local/logs
+mkdir -p "$RUN" "$LOGS"
+
+# Local defaults; every one can be overridden from the environment.
+export KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}
+export DATABASE_URL=${DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/garden}
+export INGEST_API_KEYS=${INGEST_API_KEYS:-demo-switch-key:call.completed,agent.state;demo-crm-key:survey.answered,complaint.filed,complaint.updated;demo-all-key:*}
+export JWT_SECRET=${JWT_SECRET:-local-development-secret-change-me}
+export LOG_FORMAT=${LOG_FORMAT:-console}
+
+# name:module:port — services that exist in this checkout are started.
+SERVICES=(ingest:services.ingest:8001 scoring:services.scoring:8002 alerting:services.alerting:8003 garden:services.garden:8004 rewards:services.rewards:8005)
+
+infra_up() {
+  deploy/kafka/kafkactl.sh start
+  $PY deploy/native/postgres.py start
+  deploy/kafka/kafkactl.sh wait
+  $PY -c "import asyncio, os; from shared.migrate import migrate; asyncio.run(migrate(os.environ['DATABASE_URL']))"
+  $PY -c "import asyncio, os; from shared.kafka import ensure_topics; asyncio.run(ensure_topics(os.environ['KAFKA_BOOTSTRAP_SERVERS']))"
+  echo "infrastructure up: Kafka $KAFKA_BOOTSTRAP_SERVERS, PostgreSQL $DATABASE_URL"
+}
+
+infra_down() {
+  deploy/kafka/kafkactl.sh stop || true
+  $PY deploy/native/postgres.py stop || true
+}
+
+start_bg() {  # name, log file, command...
+  local name=$1 log=$2; shift 2
+  if [[ -f $RUN/$name.pid ]] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
+    echo "$name already running"; return
+  fi
+  nohup "$@" >"$log" 2>&1 &
+  echo $! >"$RUN/$name.pid"
+}
+
+wait_http() {  # url, seconds
+  local deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    (( SECONDS < deadline )) || { echo "timed out waiting for $1"; return 1; }
+    sleep 0.5
+  done
+}
+
+services_up() {
+  for entry in "${SERVICES[@]}"; do
+    IFS=: read -r name module port <<<"$entry"
+    [[ -f ${module//.//}/app.py ]] || continue
+    HTTP_PORT=$port start_bg "$name" "$LOGS/$name.log" "$PY" -m "$module"
+    wait_http "http://127.0.0.1:$port/healthz" 60
+    echo "$name up: http://127.0.0.1:$port (docs at /docs, metrics at /metrics)"
+  done
+}
+
+demo_up() {
+  start_bg demo-load "$LOGS/demo-load.log" "$PY" -m simulator send --to http \
+    --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --days 1 \
+    --start-date "$(date +%F)" --realtime --speed 60 --seed 7 \
+    --surge "network:foshan:$(date -d '+20 minutes' +%H:%M):90:25"
+  echo "demo load: the simulator posts a live center (120 agents, 60x speed) to ingest"
+}
+
+stop_all() {
+  for pidfile in "$RUN"/*.pid; do
+    [[ -f $pidfile ]] || continue
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+  infra_down
+}
+
+status() {
+  for pidfile in "$RUN"/*.pid; do
+    [[ -f $pidfile ]] || continue
+    name=$(basename "$pidfile" .pid)
+    if kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "$name: running"; else echo "$name: stopped"; fi
+  done
+  deploy/kafka/kafkactl.sh status && echo "kafka: running" || echo "kafka: stopped"
+  $PY deploy/native/postgres.py status >/dev/null && echo "postgres: running" || echo "postgres: stopped"
+}
+
+case ${1:-} in
+  infra-up) infra_up ;;
+  infra-down) infra_down ;;
+  up) infra_up; services_up; demo_up
+      echo "everything is up; 'make logs' follows the logs, 'make stop' stops it all" ;;
+  run) infra_up; services_up; demo_up
+       trap 'echo; echo stopping...; stop_all' INT TERM
+       echo "following the logs; Ctrl-C stops everything"
+       tail -n 5 -F "$LOGS"/*.log &
+       wait $! || true ;;
+  stop) stop_all ;;
+  status) status ;;
+  logs) tail -n 50 -F "$LOGS"/*.log ;;
+  *) echo "usage: $0 infra-up|infra-down|up|run|stop|status|logs" >&2; exit 2 ;;
+esac

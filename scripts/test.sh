@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole suite: unit, then integration and e2e against the real Kafka
+# broker and PostgreSQL (see tests/infra.py for where they come from).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+stop_test_infra() {
+  # The fixtures stop what they started; this catches an interrupted run.
+  KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 KAFKA_STATE_DIR=.local/test/kafka \
+    deploy/kafka/kafkactl.sh stop >/dev/null 2>&1 || true
+  PG_PORT=15432 PG_DATA_DIR=.local/test/postgres $PY deploy/native/postgres.py stop >/dev/null 2>&1 || true
+}
+trap stop_test_infra EXIT
+
+$PY -m pytest tests -p no:cacheprovider "$@"

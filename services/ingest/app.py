@@ -1,0 +1,125 @@
+"""Ingest service wiring: settings, producer, validator, routes, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from services.ingest.api import router
+from services.ingest.config import IngestSettings
+from services.ingest.metrics import IngestMetrics
+from services.ingest.validator import register_validator
+from shared.auth.api_keys import ApiKeyring
+from shared.contracts.events import EVENT_MODELS
+from shared.contracts.topics import CALLS
+from shared.errors import install_error_handlers
+from shared.health import health_router
+from shared.kafka import EventProducer, ensure_topics
+from shared.logging import configure_logging, get_logger
+from shared.metrics import metrics_router, new_registry
+from shared.settings import get_settings
+
+log = get_logger(__name__)
+
+
+async def _start_when_kafka_answers(broker: KafkaBroker, settings: IngestSettings) -> None:
+    """Create topics and start the validator, retrying while Kafka is down at boot."""
+    delay = 1.0
+    while True:
+        try:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+            )
+            await broker.start()
+            log.info("raw-topic validator started")
+            return
+        except Exception as exc:  # Kafka not reachable yet: keep trying
+            log.warning("Kafka not ready; retrying", error=str(exc)[:200], in_seconds=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    """Build the ingest application."""
+    settings = settings or get_settings(IngestSettings)
+    registry = new_registry()
+    metrics = IngestMetrics.create(registry)
+    keyring = ApiKeyring(settings.ingest_api_keys, EVENT_MODELS)
+    producer = EventProducer(
+        settings.kafka_bootstrap_servers, send_timeout=settings.produce_timeout_seconds
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="ingest-validator",
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="ingest")],
+        logger=get_logger("faststream"),
+    )
+    if settings.validator_enabled:
+        register_validator(
+            broker, group_id=settings.validator_group_id, producer=producer, metrics=metrics
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with contextlib.suppress(Exception):
+            await producer.ensure_started()  # if Kafka is down, requests get 503 until it is back
+        starter = (
+            asyncio.create_task(_start_when_kafka_answers(broker, settings))
+            if settings.validator_enabled
+            else None
+        )
+        try:
+            yield
+        finally:
+            if starter is not None:
+                starter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starter
+            await broker.stop()
+            await producer.stop()
+
+    app = FastAPI(
+        title="service garden — ingest",
+        version="1.0.0",
+        description="The HTTP front door for switch/CTI, CRM and department systems.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.keyring = keyring
+    app.state.producer = producer
+    install_error_handlers(app)
+
+    async def kafka_ready() -> None:
+        await producer.partitions_for(CALLS.name)
+
+    app.include_router(health_router({"kafka": kafka_ready}))
+    app.include_router(metrics_router(registry))
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Run the ingest service."""
+    settings = get_settings(IngestSettings)
+    configure_logging(service="ingest", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Reading upstream request bodies into events, with a reason for every bad item.
+
+Pure functions: bytes in, events or per-item problems out. A batch with any
+invalid item is refused whole, so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shared.contracts.events import EventBase, EventRejected, parse_event
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem:
+    """Why the item at `index` (0-based; a line for NDJSON) was refused."""
+
+    index: int
+    reasons: list[dict[str, Any]]
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"index": self.index, "reasons": self.reasons}
+
+
+@dataclass(slots=True)
+class Intake:
+    """The events read from one request, or the problems that refuse it."""
+
+    events: list[EventBase] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    """The item index of each event in `events`."""
+    problems: list[ItemProblem] = field(default_factory=list)
+
+
+class BodyUnreadable(ValueError):
+    """The body is not JSON at all (a syntax problem, not an item problem)."""
+
+
+def read_typed_body(body: bytes, event_type: str) -> tuple[Intake, int]:
+    """Read `POST /v1/events/{type}`: one object or an array; return intake and item count."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BodyUnreadable(f"body is not valid JSON: {exc}") from None
+    items = document if isinstance(document, list) else [document]
+    intake = Intake()
+    for index, item in enumerate(items):
+        _take(intake, index, item, event_type)
+    return intake, len(items)
+
+
+def read_ndjson_body(body: bytes) -> tuple[Intake, int]:
+    """Read `POST /v1/events`: one JSON object per line, each with its `type`.
+
+    Blank lines are skipped; `index` is the 0-based line number.
+    """
+    intake = Intake()
+    count = 0
+    for index, line in enumerate(body.split(b"\n")):
+        if not line.strip():
+            continue
+        count += 1
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            intake.problems.append(
+                ItemProblem(
+                    index,
+                    [
+                        {
+                            "field": "(line)",
+                            "reason": f"not valid JSON: {exc}",
+                            "code": "json_invalid",
+                        }
+                    ],
+                )
+            )
+            continue
+        _take(intake, index, item, None)
+    return intake, count
+
+
+def _take(intake: Intake, index: int, item: Any, event_type: str | None) -> None:
+    try:
+        intake.events.append(parse_event(item, event_type))
+        intake.positions.append(index)
+    except EventRejected as rejected:
+        intake.problems.append(ItemProblem(index, rejected.reasons))

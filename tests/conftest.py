@@ -1,0 +1,44 @@
+"""Test fixtures shared by every tier.
+
+Unit tests need nothing. Integration and e2e tests get the real broker and
+database from `tests.infra.provide()` once per session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.infra import Infrastructure, provide
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infrastructure]:
+    """Real Kafka and PostgreSQL for this test session."""
+    infrastructure = provide()
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = infrastructure.kafka_bootstrap_servers
+    os.environ["DATABASE_URL"] = infrastructure.database_url
+    try:
+        yield infrastructure
+    finally:
+        infrastructure.close()
+
+
+@pytest.fixture(scope="session")
+async def kafka(infra: Infrastructure) -> AsyncIterator[str]:
+    """The bootstrap servers, with every platform topic created."""
+    from shared.kafka import ensure_topics
+
+    await ensure_topics(infra.kafka_bootstrap_servers, partitions=3)
+    yield infra.kafka_bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+async def database(infra: Infrastructure) -> AsyncIterator[str]:
+    """The database URL, migrated to the newest schema."""
+    from shared.migrate import migrate
+
+    await migrate(infra.database_url)
+    yield infra.database_url

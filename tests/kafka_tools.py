@@ -1,0 +1,63 @@
+"""Reading topics back in tests: what arrived, with its key, headers and partition."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+@dataclass(frozen=True)
+class Seen:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[list[Seen]], bool],
+    keep: Callable[[Seen], bool] = lambda _: True,
+    timeout: float = 30.0,
+) -> list[Seen]:
+    """Read `topic` from the beginning (no group) until `until(kept)` or the timeout."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        client_id=f"test-reader-{uuid.uuid4().hex[:6]}",
+    )
+    await consumer.start()
+    kept: list[Seen] = []
+    try:
+        partitions = await consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        await consumer.seek_to_beginning()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not until(kept):
+            batch = await consumer.getmany(timeout_ms=300)
+            for records in batch.values():
+                for r in records:
+                    seen = Seen(
+                        r.topic, r.partition, r.offset, r.key, r.value or b"", dict(r.headers or ())
+                    )
+                    if keep(seen):
+                        kept.append(seen)
+        return kept
+    finally:
+        await consumer.stop()
+
+
+async def settle(seconds: float = 1.0) -> None:
+    """Give in-flight records a moment before asserting that nothing more arrived."""
+    await asyncio.sleep(seconds)
