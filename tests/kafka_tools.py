@@ -27,9 +27,9 @@ async def read_topic(
     *,
     until: Callable[[list[Seen]], bool],
     keep: Callable[[Seen], bool] = lambda _: True,
-    timeout: float = 30.0,
+    within: float = 30.0,
 ) -> list[Seen]:
-    """Read `topic` from the beginning (no group) until `until(kept)` or the timeout."""
+    """Read `topic` from the beginning (no group) until `until(kept)` or `within` seconds pass."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -43,7 +43,7 @@ async def read_topic(
         partitions = await consumer.partitions_for_topic(topic) or set()
         consumer.assign([TopicPartition(topic, p) for p in partitions])
         await consumer.seek_to_beginning()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline and not until(kept):
             batch = await consumer.getmany(timeout_ms=300)
             for records in batch.values():

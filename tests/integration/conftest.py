@@ -1,0 +1,42 @@
+"""Integration fixtures: the ingest app in-process, on the real broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from services.ingest.app import create_app
+from services.ingest.config import IngestSettings
+
+pytestmark = pytest.mark.integration
+
+SWITCH_KEY = "switch-key-123"
+CRM_KEY = "crm-key-4567"
+ALL_KEY = "all-types-key"
+
+
+def ingest_settings(bootstrap: str, **overrides: object) -> IngestSettings:
+    values: dict[str, object] = {
+        "kafka_bootstrap_servers": bootstrap,
+        "ingest_api_keys": f"{SWITCH_KEY}:call.completed,agent.state;"
+        f"{CRM_KEY}:survey.answered,complaint.filed,complaint.updated;{ALL_KEY}:*",
+        "produce_timeout_seconds": 3.0,
+        "max_batch_events": 600,
+        "max_body_bytes": 512 * 1024,
+        "topic_partitions": 3,
+    }
+    values.update(overrides)
+    return IngestSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def ingest(kafka: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a running ingest app (lifespan started)."""
+    app = create_app(ingest_settings(kafka, validator_enabled=False))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
