@@ -34,12 +34,13 @@ class Shift:
 
 
 SHIFTS: tuple[Shift, ...] = (
-    Shift("night", 0.0, 8.0, 0.035, ((2.0, 15), (4.0, 30), (6.0, 15))),
-    Shift("early", 7.0, 15.5, 0.16, ((2.0, 15), (4.5, 45), (6.75, 15))),
-    Shift("day", 8.5, 17.5, 0.27, ((1.75, 15), (3.5, 60), (6.5, 15))),
-    Shift("middle", 10.0, 19.0, 0.22, ((1.5, 15), (3.0, 60), (6.0, 15))),
-    Shift("late", 13.0, 21.5, 0.19, ((2.5, 15), (4.5, 45), (7.0, 15))),
-    Shift("evening", 16.0, 24.0, 0.125, ((1.5, 15), (3.5, 45), (6.0, 15))),
+    Shift("night", 0.0, 8.0, 0.04, ((1.5, 15), (3.5, 30), (5.5, 15))),
+    Shift("early", 7.0, 15.5, 0.19, ((2.0, 15), (4.5, 45), (6.75, 15))),
+    Shift("day", 8.5, 17.5, 0.30, ((1.75, 15), (3.5, 60), (6.5, 15))),
+    Shift("middle", 10.0, 19.0, 0.17, ((1.5, 15), (3.0, 60), (6.0, 15))),
+    Shift("late", 13.0, 21.5, 0.05, ((2.5, 15), (4.5, 45), (7.0, 15))),
+    Shift("evening", 15.0, 23.0, 0.125, ((1.5, 15), (3.0, 45), (6.0, 15))),
+    Shift("twilight", 18.0, 24.0, 0.125, ((1.0, 15), (3.5, 15))),
 )
 """The roster; the shares add up to 1."""
 
@@ -52,13 +53,13 @@ MIN_OCCUPANCY = 0.03
 class HandleTime:
     """Lognormal talk/hold/wrap seconds of an average agent (medians and spreads)."""
 
-    talk_median: float = 100.0
-    talk_sigma: float = 0.55
-    hold_share: float = 0.2
+    talk_median: float = 82.0
+    talk_sigma: float = 0.5
+    hold_share: float = 0.15
     """Share of calls with the caller put on hold."""
-    hold_median: float = 35.0
+    hold_median: float = 30.0
     hold_sigma: float = 0.6
-    wrap_median: float = 14.0
+    wrap_median: float = 12.0
     wrap_sigma: float = 0.5
 
     @property

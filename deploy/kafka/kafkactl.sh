@@ -198,7 +198,7 @@ random_cluster_id() {
 tool_java() {  # run a short-lived JVM on the Kafka classpath, logging to tools.log
   # shellcheck disable=SC2086
   "$JAVA" $TOOL_JVM_OPTS -Dkafka.logs.dir="$LOG_DIR" -Dkafka.log.file=tools.log \
-    -Dkafka.root.log.level="$LOG_LEVEL" -Dlog4j2.configurationFile="$LOG4J_CONF" \
+    -Dkafka.root.log.level="${KAFKA_TOOLS_LOG_LEVEL:-WARN}" -Dlog4j2.configurationFile="$LOG4J_CONF" \
     -cp "$LIBS_DIR/*${1:+:$1}" "${@:2}"
 }
 
