@@ -140,7 +140,7 @@ def _containers() -> Infrastructure:
     from testcontainers.kafka import KafkaContainer
     from testcontainers.postgres import PostgresContainer
 
-    kafka = KafkaContainer("apache/kafka:3.9.1").with_kraft()
+    kafka = KafkaContainer("apache/kafka:4.3.1").with_kraft()
     postgres = PostgresContainer("postgres:17", driver="asyncpg")
     kafka.start()
     postgres.start()

@@ -106,15 +106,18 @@ fetch() {
     [[ -d "$LIBS_DIR" ]] && mv "$LIBS_DIR" "$LIBS_DIR.old"
     mv "$tmp" "$LIBS_DIR"
     rm -rf "$LIBS_DIR.old" "$CACHE_DIR/check-classes"
-    log "fetched $(ls "$LIBS_DIR"/*.jar | wc -l) jars in $((SECONDS - t0)) s"
+    local jars=("$LIBS_DIR"/*.jar)
+    log "fetched ${#jars[@]} jars in $((SECONDS - t0)) s"
   ) 9>"$CACHE_DIR/.fetch.lock"
 }
 
 kafka_version() {
   local j
-  j="$(ls "$LIBS_DIR"/kafka_2.13-*.jar 2>/dev/null | head -n1 || true)"
-  [[ -n "$j" ]] || { echo "(not fetched)"; return 0; }
-  j="${j##*/kafka_2.13-}"; echo "${j%.jar}"
+  for j in "$LIBS_DIR"/kafka_2.13-*.jar; do
+    [[ -f "$j" ]] || break
+    j="${j##*/kafka_2.13-}"; echo "${j%.jar}"; return 0
+  done
+  echo "(not fetched)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +296,7 @@ cmd_start() {
   echo "==== start $(date -u +%FT%TZ)" >>"$OUT_FILE"
   # setsid: own session, so the broker outlives this shell and a Ctrl-C in it. The inner
   # shell writes its own pid and then execs java, so the pid file holds the JVM's pid.
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2016
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
     "$JAVA" $HEAP_OPTS $JVM_OPTS ${KAFKA_OPTS:-} \
     -Dkafka.logs.dir="$LOG_DIR" -Dkafka.log.file=server.log -Dkafka.root.log.level="$LOG_LEVEL" \
