@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_send(simulation, sink, pacer))
     except SinkError as exc:
         print(f"garden-sim: {exc}", file=sys.stderr)
+        _summary(sink.delivered, time.perf_counter() - started, "failed")
         return 1
     except KeyboardInterrupt:
         _summary(sink.delivered, time.perf_counter() - started, "interrupted")
@@ -92,8 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS or 127.0.0.1:9092)",
     )
     send.add_argument("--out", default="-", help="NDJSON file for --to file")
-    send.add_argument("--batch-size", type=_count, default=500, help="events per POST")
-    send.add_argument("--concurrency", type=_count, default=4, help="POSTs in flight")
+    send.add_argument(
+        "--batch-size",
+        type=_count,
+        default=500,
+        help="events per POST; 1 posts single objects (default: 500)",
+    )
+    send.add_argument("--concurrency", type=_count, default=4, help="POSTs in flight (default: 4)")
     send.add_argument("--rate", type=_amount, help="events per second (default: no limit)")
     send.add_argument(
         "--realtime",
@@ -105,15 +111,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _org_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agents", type=_count, default=3000, help="agents in the org")
+    parser.add_argument(
+        "--agents", type=_count, default=3000, help="agents in the org (default: 3000)"
+    )
     parser.add_argument("--centers", type=_count, help="centers (default: 1 per 2,000)")
-    parser.add_argument("--seed", type=int, default=1, help="same seed, same org and events")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="same seed, same org and events (default: 1)"
+    )
 
 
 def _simulation_options(parser: argparse.ArgumentParser) -> None:
     _org_options(parser)
     parser.add_argument("--org", type=Path, help="org tree JSON to use instead of generating one")
-    parser.add_argument("--days", type=_count, default=1, help="business days")
+    parser.add_argument("--days", type=_count, default=1, help="business days (default: 1)")
     parser.add_argument(
         "--start-date",
         type=date.fromisoformat,
@@ -122,12 +132,19 @@ def _simulation_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--surge",
-        type=Surge.parse,
+        type=_surge,
         action="append",
         default=[],
         metavar="CATEGORY:REGION:HH:MM:MINUTES:FACTOR[@YYYY-MM-DD]",
         help="complaint burst, e.g. network:guangzhou:10:00:60:20 (default day: the last one)",
     )
+
+
+def _surge(text: str) -> Surge:
+    try:
+        return Surge.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _count(text: str) -> int:

@@ -7,7 +7,8 @@
   connection errors; any other error answer stops the run and shows its body.
 - `KafkaSink`: straight onto the raw topics, as an upstream system producing
   directly would: idempotent producer, `acks=all`, keyed like the contract's
-  `partition_key`, the event as JSON with `event_type` and `content-type` headers.
+  `partition_key`, the event as JSON with `event_type`, `event_id` and
+  `content-type` headers (as ingest produces them).
 - `FileSink`: one JSON object per line (NDJSON).
 
 `Pacer` holds events back to a rate (token bucket) and/or until their
@@ -84,7 +85,14 @@ def partition_key(event: Event) -> str:
 
 
 class HttpSink:
-    """Posts batches of events of one type to the ingest service."""
+    """Posts batches of events of one type to the ingest service.
+
+    A batch goes when it is full or its first event has waited `max_wait`
+    seconds. With more than one request in flight, batches may reach ingest out
+    of order, and a retried batch may have been accepted before: consumers
+    order per agent by `occurred_at` and deduplicate on `event_id`. Use
+    `concurrency=1` for strict order.
+    """
 
     def __init__(
         self,
@@ -114,6 +122,7 @@ class HttpSink:
         self._max_attempts = max_attempts
         self._buffers: dict[str, list[Event]] = {}
         self._buffered_since: dict[str, float] = {}
+        self._next_age_check = 0.0
         self._slots = asyncio.Semaphore(concurrency)
         self._requests: set[asyncio.Task[None]] = set()
         self._failure: BaseException | None = None
@@ -153,9 +162,18 @@ class HttpSink:
         buffer.append(event)
         if len(buffer) >= self._batch_size:
             await self._dispatch(event_type)
+        elif (now := monotonic()) >= self._next_age_check:
+            await self._dispatch_buffered_before(now - self._max_wait)
 
     async def idle(self, seconds: float) -> None:
-        deadline = monotonic() + seconds - self._max_wait
+        await self._dispatch_buffered_before(monotonic() + seconds - self._max_wait)
+
+    async def _dispatch_buffered_before(self, deadline: float) -> None:
+        """Send every partial batch whose first event was buffered before `deadline`.
+
+        Keeps rare event types (complaints) from waiting for a full batch.
+        """
+        self._next_age_check = monotonic() + self._max_wait / 4
         for event_type, since in list(self._buffered_since.items()):
             if since <= deadline:
                 await self._dispatch(event_type)
@@ -201,7 +219,8 @@ class HttpSink:
                 return
             if response.status_code not in RETRYABLE_STATUS or last:
                 raise SinkError(f"POST {path} answered {response.status_code}: {response.text}")
-            await asyncio.sleep(_retry_after(response) or self._backoff(attempt))
+            asked = _retry_after(response)
+            await asyncio.sleep(self._backoff(attempt) if asked is None else asked)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: up to 0.2 s, 0.4 s, 0.8 s … (capped)."""
@@ -247,8 +266,11 @@ class KafkaSink:
         producer = AIOKafkaProducer(**self._options)  # needs the running loop
         try:
             await producer.start()
-        except BaseException:
+        except BaseException as exc:
             await producer.stop()
+            if isinstance(exc, KafkaError):
+                servers = self._options["bootstrap_servers"]
+                raise SinkError(f"cannot connect to Kafka at {servers}: {exc!r}") from exc
             raise
         self._producer = producer
         return self
@@ -275,8 +297,9 @@ class KafkaSink:
                 TOPIC_FOR_EVENT_TYPE[event_type].name,
                 orjson.dumps(event),
                 key=partition_key(event).encode(),
-                headers=[
+                headers=[  # the same headers ingest puts on the records it produces
                     ("event_type", event_type.encode()),
+                    ("event_id", event["event_id"].encode()),
                     ("content-type", b"application/json"),
                 ],
             )
