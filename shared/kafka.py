@@ -114,11 +114,11 @@ class EventProducer:
                 f"Kafka did not acknowledge: {type(exc).__name__} {exc}"
             ) from exc
 
-    async def partitions_for(self, topic: str) -> set[int]:
-        """Return the partitions of `topic` (also a cheap liveness probe)."""
+    async def check_reachable(self) -> None:
+        """Raise unless a broker answers a metadata request now (not from cache)."""
         await self.ensure_started()
         assert self._producer is not None
-        return await self._producer.partitions_for(topic)
+        await self._producer.client.fetch_all_metadata()
 
 
 async def ensure_topics(

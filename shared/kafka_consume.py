@@ -1,10 +1,10 @@
 """Consuming with FastStream safely: raw records in, explicit acknowledgement out.
 
 FastStream's default policy commits offsets even when the handler fails, and
-its default parser decodes every header as UTF-8 — a garbage header would
-fail a batch before the handler sees it. Our subscribers use
-`AckPolicy.MANUAL` and this parser, so they get every record as it is and
-commit only after their work is durable.
+its default parser and decoder read every header as UTF-8 and every body as
+JSON — a garbage message would fail a batch before the handler sees it. Our
+subscribers use `AckPolicy.MANUAL` with this parser and decoder, so they get
+every record as it is and commit only after their work is durable.
 """
 
 from __future__ import annotations
@@ -40,3 +40,9 @@ async def raw_batch_parser(
     message = await original(tuple(_utf8_headers(r) for r in records))
     message.raw_message = records
     return message
+
+
+async def raw_batch_decoder(message: KafkaMessage) -> list[bytes]:
+    """Decode a batch to the records' raw values (handlers validate them themselves)."""
+    records: tuple[ConsumerRecord[Any, Any], ...] = message.raw_message  # type: ignore[assignment]
+    return [r.value or b"" for r in records]

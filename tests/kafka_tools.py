@@ -40,7 +40,8 @@ async def read_topic(
     await consumer.start()
     kept: list[Seen] = []
     try:
-        partitions = await consumer.partitions_for_topic(topic) or set()
+        metadata = await consumer._client.fetch_all_metadata()
+        partitions = metadata.partitions_for_topic(topic) or set()
         consumer.assign([TopicPartition(topic, p) for p in partitions])
         await consumer.seek_to_beginning()
         deadline = time.monotonic() + within

@@ -18,7 +18,6 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.validator import register_validator
 from shared.auth.api_keys import ApiKeyring
 from shared.contracts.events import EVENT_MODELS
-from shared.contracts.topics import CALLS
 from shared.errors import install_error_handlers
 from shared.health import health_router
 from shared.kafka import EventProducer, ensure_topics
@@ -98,7 +97,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     async def kafka_ready() -> None:
-        await producer.partitions_for(CALLS.name)
+        await producer.check_reachable()
 
     app.include_router(health_router({"kafka": kafka_ready}))
     app.include_router(metrics_router(registry))

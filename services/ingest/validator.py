@@ -25,7 +25,7 @@ from shared.contracts.events import EventRejected, parse_event
 from shared.contracts.topics import RAW_TOPICS, TOPIC_FOR_EVENT_TYPE
 from shared.dlq import dead_letter
 from shared.kafka import EventProducer, KafkaUnavailable, OutgoingRecord
-from shared.kafka_consume import raw_batch_parser
+from shared.kafka_consume import raw_batch_decoder, raw_batch_parser
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -80,6 +80,7 @@ def register_validator(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
         title="raw-topic-validator",
     )
     async def validate_raw(message: KafkaMessage) -> None:
