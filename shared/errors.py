@@ -27,6 +27,24 @@ _CODES = {
 }
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+"""JSON Schema of the error document, for OpenAPI."""
+
+
 class ApiError(Exception):
     """An error answered to the client in the common shape."""
 

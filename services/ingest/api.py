@@ -1,13 +1,21 @@
-"""Ingest HTTP API: the front door for switch, CRM and department systems."""
+"""Ingest HTTP API: the front door for switch, CRM and department systems.
+
+The two endpoints are the hot path of the platform, so they are plain
+Starlette routes: no dependency injection or body models, just the request's
+bytes through `intake` to the producer. Their OpenAPI description is written
+out in `openapi_paths()`.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter as Tally
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Request, Response
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from services.ingest.intake import BodyUnreadable, Intake, read_ndjson_body, read_typed_body
 from shared.auth.api_keys import ApiKey, ApiKeyring
@@ -16,43 +24,14 @@ from shared.contracts.topics import TOPIC_FOR_EVENT_TYPE
 from shared.errors import ApiError
 from shared.kafka import EventProducer, KafkaUnavailable, OutgoingRecord
 
-router = APIRouter(prefix="/v1", tags=["events"])
 
-_BATCH_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        {"type": "object", "description": "one event"},
-                        {"type": "array", "items": {"type": "object"}, "description": "a batch"},
-                    ]
-                }
-            }
-        },
-    }
-}
-_NDJSON_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-    }
-}
-
-
-def _caller(
-    request: Request, x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
-) -> ApiKey:
+def _caller(request: Request) -> ApiKey:
+    secret = request.headers.get("x-api-key")
     keyring: ApiKeyring = request.app.state.keyring
-    key = keyring.find(x_api_key)
+    key = keyring.find(secret)
     if key is None:
-        message = "X-API-Key is missing" if not x_api_key else "X-API-Key is not valid"
-        raise ApiError(401, message)
+        raise ApiError(401, "X-API-Key is not valid" if secret else "X-API-Key is missing")
     return key
-
-
-Caller = Annotated[ApiKey, Depends(_caller)]
 
 
 async def _read_body(request: Request) -> bytes:
@@ -129,29 +108,10 @@ async def _publish(request: Request, events: list[EventBase]) -> Response:
     )
 
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    202: {
-        "description": "Kafka acknowledged every event",
-        "content": {"application/json": {"example": {"accepted": 2}}},
-    },
-    400: {"description": "the body is not JSON"},
-    401: {"description": "missing or unknown X-API-Key"},
-    403: {"description": "this key may not send this event type"},
-    413: {"description": "body or batch too large"},
-    422: {"description": "invalid events, with per-item index and reasons; nothing accepted"},
-    503: {"description": "Kafka unavailable; retry after Retry-After seconds"},
-}
-
-
-@router.post(
-    "/events/{event_type}",
-    status_code=202,
-    openapi_extra=_BATCH_SCHEMA,
-    responses=_RESPONSES,
-    summary="Publish one event or a batch of one type",
-)
-async def post_typed_events(event_type: str, request: Request, caller: Caller) -> Response:
+async def post_typed_events(request: Request) -> Response:
     """Validate and publish events of one type; 202 only once Kafka has them all."""
+    caller = _caller(request)
+    event_type: str = request.path_params["event_type"]
     if event_type not in EVENT_MODELS:
         raise ApiError(
             404,
@@ -172,15 +132,9 @@ async def post_typed_events(event_type: str, request: Request, caller: Caller) -
     return await _publish(request, intake.events)
 
 
-@router.post(
-    "/events",
-    status_code=202,
-    openapi_extra=_NDJSON_SCHEMA,
-    responses=_RESPONSES,
-    summary="Publish NDJSON of mixed event types",
-)
-async def post_ndjson_events(request: Request, caller: Caller) -> Response:
+async def post_ndjson_events(request: Request) -> Response:
     """Validate and publish NDJSON lines, each with its `type`."""
+    caller = _caller(request)
     body = await _read_body(request)
     intake, count = read_ndjson_body(body)
     _refuse_problems(request, intake, count)
@@ -191,10 +145,10 @@ async def post_ndjson_events(request: Request, caller: Caller) -> Response:
                 {
                     "field": "type",
                     "code": "forbidden",
-                    "reason": f"this API key may not send {e.type}",
+                    "reason": f"this API key may not send {e.type}",  # type: ignore[attr-defined]
                 }
             ],
-        }  # type: ignore[attr-defined]
+        }
         for i, e in zip(intake.positions, intake.events, strict=True)
         if not caller.may_send(e.type)  # type: ignore[attr-defined]
     ]
@@ -203,3 +157,76 @@ async def post_ndjson_events(request: Request, caller: Caller) -> Response:
             403, "this API key may not send some of these event types", details=forbidden
         )
     return await _publish(request, intake.events)
+
+
+routes = [
+    Route("/v1/events/{event_type}", post_typed_events, methods=["POST"]),
+    Route("/v1/events", post_ndjson_events, methods=["POST"]),
+]
+
+
+def openapi_paths() -> dict[str, Any]:
+    """Describe the event endpoints for the OpenAPI document."""
+    error = {"$ref": "#/components/schemas/Error"}
+    responses: dict[str, Any] = {
+        "202": {
+            "description": "Kafka acknowledged every event",
+            "content": {"application/json": {"example": {"accepted": 2}}},
+        },
+        **{
+            str(status): {"description": text, "content": {"application/json": {"schema": error}}}
+            for status, text in (
+                (400, "the body is not JSON"),
+                (401, "missing or unknown X-API-Key"),
+                (403, "this key may not send this event type"),
+                (404, "unknown event type"),
+                (413, "body or batch too large"),
+                (422, "invalid events: per-item index and reasons; nothing was accepted"),
+                (503, "Kafka unavailable: nothing confirmed; retry after Retry-After seconds"),
+            )
+        },
+    }
+    key = [{"UpstreamApiKey": []}]
+    return {
+        "/v1/events/{event_type}": {
+            "post": {
+                "tags": ["events"],
+                "summary": "Publish one event or a batch of one type",
+                "security": key,
+                "parameters": [
+                    {
+                        "name": "event_type",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": sorted(EVENT_MODELS)},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    {"type": "object"},
+                                    {"type": "array", "items": {"type": "object"}},
+                                ]
+                            }
+                        }
+                    },
+                },
+                "responses": responses,
+            }
+        },
+        "/v1/events": {
+            "post": {
+                "tags": ["events"],
+                "summary": "Publish NDJSON of mixed event types (one event per line, with `type`)",
+                "security": key,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                },
+                "responses": responses,
+            }
+        },
+    }

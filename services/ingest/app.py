@@ -6,19 +6,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
-from services.ingest.api import router
+from services.ingest.api import openapi_paths, routes
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestMetrics
 from services.ingest.validator import register_validator
 from shared.auth.api_keys import ApiKeyring
 from shared.contracts.events import EVENT_MODELS
-from shared.errors import install_error_handlers
+from shared.errors import ERROR_SCHEMA, install_error_handlers
 from shared.health import health_router
 from shared.kafka import EventProducer, ensure_topics
 from shared.logging import configure_logging, get_logger
@@ -101,8 +102,32 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app.include_router(health_router({"kafka": kafka_ready}))
     app.include_router(metrics_router(registry))
-    app.include_router(router)
+    app.router.routes.extend(routes)
+    _document(app)
     return app
+
+
+def _document(app: FastAPI) -> None:
+    """Add the event endpoints (plain routes) and the error shape to the OpenAPI document."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schema.setdefault("paths", {}).update(openapi_paths())
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {})["UpstreamApiKey"] = {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+            }
+            components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -117,6 +142,8 @@ def main() -> None:
         http="httptools",
         log_config=None,
         access_log=False,
+        proxy_headers=False,
+        server_header=False,
     )
 
 
