@@ -32,6 +32,8 @@ class Intake:
     events: list[EventBase] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
     """The item index of each event in `events`."""
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    """Each event as the upstream sent it (with its `type`), for publishing unchanged."""
     problems: list[ItemProblem] = field(default_factory=list)
 
 
@@ -85,7 +87,10 @@ def read_ndjson_body(body: bytes) -> tuple[Intake, int]:
 
 def _take(intake: Intake, index: int, item: Any, event_type: str | None) -> None:
     try:
-        intake.events.append(parse_event(item, event_type))
-        intake.positions.append(index)
+        event = parse_event(item, event_type)
     except EventRejected as rejected:
         intake.problems.append(ItemProblem(index, rejected.reasons))
+        return
+    intake.events.append(event)
+    intake.positions.append(index)
+    intake.documents.append(item if "type" in item else {**item, "type": event.type})  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from tests.bench.common import RESULTS, bench_infrastructure, percentile, servic
 from tests.events_factory import call
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
-SINGLE_CONNECTIONS = 64
+SINGLE_CONNECTIONS = 32
 BATCH = 500
 BATCH_CONNECTIONS = 4
 API_KEY = "bench-key-0001"
