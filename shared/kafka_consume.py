@@ -44,5 +44,5 @@ async def raw_batch_parser(
 
 async def raw_batch_decoder(message: KafkaMessage) -> list[bytes]:
     """Decode a batch to the records' raw values (handlers validate them themselves)."""
-    records: tuple[ConsumerRecord[Any, Any], ...] = message.raw_message  # type: ignore[assignment]
+    records: tuple[ConsumerRecord[Any, Any], ...] = message.raw_message
     return [r.value or b"" for r in records]

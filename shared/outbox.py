@@ -17,10 +17,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -152,7 +151,7 @@ class OutboxRelay:
             self._task = None
 
 
-def _record(row: Mapping[str, Any]) -> OutgoingRecord:
+def _record(row: RowMapping) -> OutgoingRecord:
     headers = [(k, str(v).encode()) for k, v in (row["headers"] or {}).items()]
     key = bytes(row["key"]) if row["key"] is not None else None
     return OutgoingRecord(topic=row["topic"], value=bytes(row["payload"]), key=key, headers=headers)
