@@ -60,4 +60,4 @@ async def migrate(database_url: str) -> None:
 def _upgrade(connection: Connection, database_url: str) -> None:
     config = alembic_config(database_url)
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE = ROOT / ".local" / "test"
+STATE = Path(os.environ.get("TEST_STATE_DIR", ROOT / ".local" / "test")).resolve()
 
 
 class BrokerControl(Protocol):

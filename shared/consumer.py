@@ -1,0 +1,224 @@
+"""The transactional batch consumer every database-backed service uses.
+
+Checkpoint order, per batch of records (FastStream batch subscriber, manual ack):
+  1. decode: records that are not valid for this consumer are skipped (the raw
+     topics' poison is dead-lettered by ingest's validator) and counted;
+  2. one database transaction: claim the batch's event keys in
+     `processed_events` (insert, ignoring those already there), apply only the
+     newly claimed events, write derived events to the outbox, commit;
+  3. commit the Kafka offsets (`message.ack()`), then wake the outbox relay.
+
+A crash before 2 commits redoes the batch; a crash between 2 and 3 redelivers
+it and the claim step skips every event: replaying a topic changes nothing.
+If the database is unreachable the batch is rewound (`nack`) and retried with
+backoff. If applying fails for another reason, the batch is retried one event
+per transaction and the events that still fail go to the dead-letter topic
+with the reason, so one poison message never blocks a partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.contracts.events import EventBase, EventRejected, parse_event
+from shared.dlq import dead_letter
+from shared.kafka import EventProducer, KafkaUnavailable
+from shared.kafka_consume import raw_batch_decoder, raw_batch_parser
+from shared.logging import get_logger
+from shared.metrics import LATENCY_BUCKETS
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A record this consumer can apply: its dedup key and what it carries."""
+
+    record: ConsumerRecord[bytes, bytes]
+    key: str
+    payload: Any
+
+
+Decoder = Callable[[ConsumerRecord[bytes, bytes]], Delivery | None]
+Applier = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
+
+
+def decode_upstream_event(record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
+    """Decode a raw-topic record as an upstream event; None when it is not one."""
+    try:
+        event: EventBase = parse_event(orjson.loads(record.value or b""))
+    except (orjson.JSONDecodeError, EventRejected):
+        return None
+    return Delivery(record=record, key=f"{event.source}/{event.event_id}"[:160], payload=event)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Tell whether `exc` means "the database is not reachable right now"."""
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+class TransactionalConsumer:
+    """Applies batches of records in one transaction each, exactly once in effect."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        sessions: async_sessionmaker[AsyncSession],
+        apply: Applier,
+        dead_letters: EventProducer,
+        registry: CollectorRegistry,
+        decode: Decoder = decode_upstream_event,
+        after_commit: Callable[[], None] = lambda: None,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self.name = name
+        self._sessions = sessions
+        self._apply = apply
+        self._dead_letters = dead_letters
+        self._decode = decode
+        self._after_commit = after_commit
+        self._retry_seconds = retry_seconds
+        self._records = Counter(
+            "consumer_records_total",
+            "Records consumed, by consumer and outcome",
+            ["consumer", "outcome"],
+            registry=registry,
+        )
+        self._batch_seconds = Histogram(
+            "consumer_batch_seconds",
+            "Time to apply and commit one batch",
+            ["consumer"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def subscribe(self, broker: KafkaBroker, *topics: str, max_records: int = 2000) -> None:
+        """Register this consumer on `broker` as consumer group `name`."""
+
+        @broker.subscriber(
+            *topics,
+            group_id=self.name,
+            batch=True,
+            max_records=max_records,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            parser=raw_batch_parser,
+            decoder=raw_batch_decoder,
+            title=self.name,
+        )
+        async def consume(message: KafkaMessage) -> None:
+            await self.handle(message)
+
+    async def handle(self, message: KafkaMessage) -> None:
+        """Apply one batch and acknowledge it, or rewind it for a retry."""
+        records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
+        deliveries = self._deliveries(records)
+        with self._batch_seconds.labels(self.name).time():
+            try:
+                applied = await self._apply_batch(deliveries)
+            except Exception as exc:
+                if _transient(exc):
+                    log.warning(
+                        "database unavailable; batch rewound",
+                        consumer=self.name,
+                        error=str(exc)[:200],
+                    )
+                    await message.nack()
+                    await asyncio.sleep(self._retry_seconds)
+                    return
+                log.warning(
+                    "batch failed; applying one event at a time",
+                    consumer=self.name,
+                    error=str(exc)[:300],
+                )
+                try:
+                    applied = await self._apply_one_by_one(deliveries)
+                except (KafkaUnavailable, OperationalError, InterfaceError, OSError) as retry:
+                    log.warning(
+                        "could not isolate the failing event; batch rewound",
+                        consumer=self.name,
+                        error=str(retry)[:200],
+                    )
+                    await message.nack()
+                    await asyncio.sleep(self._retry_seconds)
+                    return
+        await message.ack()
+        self._records.labels(self.name, "applied").inc(applied)
+        self._records.labels(self.name, "duplicate").inc(len(deliveries) - applied)
+        self._after_commit()
+
+    def _deliveries(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[Delivery]:
+        deliveries = []
+        for record in records:
+            delivery = self._decode(record)
+            if delivery is None:
+                self._records.labels(self.name, "skipped_invalid").inc()
+            else:
+                deliveries.append(delivery)
+        return deliveries
+
+    async def _apply_batch(self, deliveries: Sequence[Delivery]) -> int:
+        if not deliveries:
+            return 0
+        async with self._sessions() as session, session.begin():
+            fresh = await claim(session, self.name, [d.key for d in deliveries])
+            seen: set[str] = set()
+            todo = []
+            for delivery in deliveries:  # first copy of each newly claimed key, in order
+                if delivery.key in fresh and delivery.key not in seen:
+                    seen.add(delivery.key)
+                    todo.append(delivery)
+            if todo:
+                await self._apply(session, todo)
+        return len(todo)
+
+    async def _apply_one_by_one(self, deliveries: Sequence[Delivery]) -> int:
+        applied = 0
+        for delivery in deliveries:
+            try:
+                applied += await self._apply_batch([delivery])
+            except Exception as exc:
+                if _transient(exc):
+                    raise
+                reason = f"{type(exc).__name__}: {exc}"
+                log.error(
+                    "event dead-lettered", consumer=self.name, key=delivery.key, reason=reason[:300]
+                )
+                await self._dead_letters.send_all(
+                    [dead_letter(delivery.record, reason=reason, consumer=self.name)]
+                )
+                async with self._sessions() as session, session.begin():
+                    await claim(session, self.name, [delivery.key])  # never retried on replay
+                self._records.labels(self.name, "dead_lettered").inc()
+        return applied
+
+
+async def claim(session: AsyncSession, consumer: str, keys: Sequence[str]) -> set[str]:
+    """Record `keys` as processed by `consumer`; return those that were not yet."""
+    if not keys:
+        return set()
+    result = await session.execute(
+        text(
+            "INSERT INTO processed_events (consumer, event_id) "
+            "SELECT :consumer, unnest(CAST(:keys AS text[])) "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        {"consumer": consumer, "keys": list(dict.fromkeys(keys))},
+    )
+    return {row[0] for row in result}
