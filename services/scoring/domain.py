@@ -224,7 +224,7 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class Peers:
-    """What the center's rated agents did that day, for the computed average and percentiles."""
+    """The rated values of an owner's peers that day (the center's agents, or its units)."""
 
     values: tuple[float, ...] = ()
 
@@ -238,28 +238,31 @@ def judge(
     tiers: Tiers,
     measured: Measured,
     *,
-    peers: Peers,
+    center_avg: float | None,
+    peers: Peers = Peers(),
     history: Sequence[float] = (),
     vetoed: bool = False,
 ) -> Verdict:
     """Points and state of one indicator-day.
 
-    Not rated below the minimum sample: no points and no state change. A veto
-    (一票否决) zeroes the points; the state still follows the value.
+    `center_avg` is the day's computed center average (the mean of the
+    center's rated agents), used when the tiers do not fix one. Not rated
+    below the minimum sample: no points and no state change. A veto (一票否决)
+    zeroes the points; the state still follows the value.
     """
     if not measured.rated(indicator):
         return Verdict(measured.value, measured.sample, 0.0, HealthState.NOT_RATED)
     value = measured.value
     assert value is not None
-    center_avg = tiers.center_avg if tiers.center_avg is not None else peers.mean
+    average = tiers.center_avg if tiers.center_avg is not None else center_avg
     d = indicator.direction
-    points = 0.0 if vetoed else health_points(value, tiers, d, center_avg=center_avg)
+    points = 0.0 if vetoed else health_points(value, tiers, d, center_avg=average)
     if indicator.warning is WarningMethod.PERCENTILE:
         state = percentile_state(value, tiers.pass_, peers.values, indicator.tail_pct, d)
     elif indicator.warning is WarningMethod.TREND:
         state = trend_state(value, tiers.pass_, history, indicator.trend_days, d)
     else:
-        state = benchmark_state(value, tiers.pass_, center_avg, d)
+        state = benchmark_state(value, tiers.pass_, average, d)
     return Verdict(value, measured.sample, points, state)
 
 

@@ -1,0 +1,208 @@
+"""Applying a batch of upstream events to the agent-day aggregates.
+
+Runs inside the transaction of `shared.consumer.TransactionalConsumer`: the
+events are already deduplicated, and the offsets are committed after this
+transaction. Every write is a bulk statement for the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from prometheus_client import Counter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.scoring import repo
+from services.scoring.tally import (
+    AgentDayKey,
+    ComplaintView,
+    Tally,
+    advance_states,
+    apply_complaint,
+    call_ref,
+    count_calls,
+    count_complaint_change,
+    count_metric,
+    count_repeats,
+    count_survey,
+    find_repeats,
+)
+from shared.consumer import Delivery
+from shared.contracts.events import (
+    AgentStateChanged,
+    CallCompleted,
+    ComplaintFiled,
+    ComplaintUpdated,
+    EventBase,
+    MetricReported,
+    SurveyAnswered,
+)
+
+Placement = tuple[str | None, ZoneInfo]
+"""An agent's center (None when not in the org yet) and its time zone."""
+
+Placements = Callable[[AsyncSession, Collection[str]], Awaitable[dict[str, Placement]]]
+SettledDays = Callable[[AsyncSession, Collection[date]], Awaitable[set[tuple[str, date]]]]
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    """The pipeline's fixed knobs (center settings live in the configuration)."""
+
+    fcr_window: timedelta = timedelta(hours=24)
+    max_state_span: timedelta = timedelta(hours=12)
+    default_zone: ZoneInfo = SHANGHAI
+
+
+class EventApplier:
+    """Folds deduplicated upstream events into the agent-day aggregates."""
+
+    def __init__(
+        self,
+        *,
+        placements: Placements,
+        settled_days: SettledDays,
+        rules: ScoringRules,
+        late_events: Counter,
+        out_of_order_states: Counter,
+    ) -> None:
+        self._placements = placements
+        self._settled_days = settled_days
+        self._rules = rules
+        self._late_events = late_events
+        self._out_of_order = out_of_order_states
+
+    async def __call__(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        events: list[EventBase] = [d.payload for d in deliveries]
+        agents = {a for e in events if (a := getattr(e, "agent_id", None))}
+        placed = await self._placements(session, agents)
+        zone = {a: placed[a][1] if a in placed else self._rules.default_zone for a in agents}
+        tally = Tally()
+        by_kind: defaultdict[type, list[EventBase]] = defaultdict(list)
+        for event in events:
+            by_kind[type(event)].append(event)
+        await self._calls(session, tally, by_kind[CallCompleted], zone)  # type: ignore[arg-type]
+        for survey in by_kind[SurveyAnswered]:
+            count_survey(tally, survey, zone[survey.agent_id])  # type: ignore[attr-defined]
+        for metric in by_kind[MetricReported]:
+            count_metric(tally, metric)  # type: ignore[arg-type]
+        await self._states(session, tally, by_kind[AgentStateChanged], zone)  # type: ignore[arg-type]
+        await self._complaints(
+            session, tally, [*by_kind[ComplaintFiled], *by_kind[ComplaintUpdated]], zone
+        )  # type: ignore[list-item]
+        late = await self._late(session, tally, placed)
+        await repo.add_to_days(session, tally.days, late)
+        await repo.add_metrics(session, tally.metrics)
+        await repo.mark_dirty(
+            session, {day for _, day in tally.days} | {k[1] for k in tally.metrics}
+        )
+        await repo.advance_watermark(session, max(e.occurred_at for e in events))
+
+    async def _calls(
+        self,
+        session: AsyncSession,
+        tally: Tally,
+        calls: list[CallCompleted],
+        zone: dict[str, ZoneInfo],
+    ) -> None:
+        if not calls:
+            return
+        refs = [call_ref(c, zone[c.agent_id]) for c in calls]
+        handle = {
+            r.call_key: c.talk_seconds + c.hold_seconds + c.wrap_seconds
+            for r, c in zip(refs, calls, strict=True)
+        }
+        window = self._rules.fcr_window
+        callers = {r.caller_id for r in refs}
+        await repo.lock_callers(session, callers)
+        known = await repo.known_calls(
+            session,
+            callers,
+            min(r.answered_at for r in refs) - window,
+            max(r.answered_at for r in refs) + window,
+        )
+        fresh_refs, newly_repeated = find_repeats(refs, known, window)
+        inserted = await repo.insert_calls(session, fresh_refs)
+        fresh = [r for r in fresh_refs if r.call_key in inserted]  # a resent call counts once
+        count_calls(tally, fresh, handle)
+        count_repeats(tally, [r for r in fresh if r.repeated])
+        count_repeats(
+            tally, await repo.mark_repeated(session, [r.call_key for r in newly_repeated])
+        )
+
+    async def _states(
+        self,
+        session: AsyncSession,
+        tally: Tally,
+        changes: list[AgentStateChanged],
+        zone: dict[str, ZoneInfo],
+    ) -> None:
+        if not changes:
+            return
+        per_agent: defaultdict[str, list[AgentStateChanged]] = defaultdict(list)
+        for change in changes:
+            per_agent[change.agent_id].append(change)
+        cursors = await repo.cursors_for_update(session, per_agent.keys())
+        updated = {}
+        for agent, agent_changes in per_agent.items():
+            cursor, late = advance_states(
+                tally,
+                agent,
+                cursors.get(agent),
+                agent_changes,
+                zone[agent],
+                max_span=self._rules.max_state_span,
+            )
+            if late:
+                self._out_of_order.inc(late)
+            if cursor is not None:
+                updated[agent] = cursor
+        await repo.save_cursors(session, updated)
+
+    async def _complaints(
+        self,
+        session: AsyncSession,
+        tally: Tally,
+        events: list[ComplaintFiled | ComplaintUpdated],
+        zone: dict[str, ZoneInfo],
+    ) -> None:
+        if not events:
+            return
+        views = await repo.complaints_for_update(session, {e.complaint_id for e in events})
+        before: dict[str, ComplaintView | None] = {}
+        for event in sorted(events, key=lambda e: e.occurred_at):
+            cid = event.complaint_id
+            before.setdefault(cid, views.get(cid))
+            agent = getattr(event, "agent_id", None)
+            views[cid] = apply_complaint(
+                views.get(cid),
+                event,
+                zone.get(agent, self._rules.default_zone) if agent else self._rules.default_zone,
+            )
+        for cid, old in before.items():
+            count_complaint_change(tally, old, views[cid])
+        await repo.save_complaints(session, (views[cid] for cid in before))
+
+    async def _late(
+        self, session: AsyncSession, tally: Tally, placed: dict[str, Placement]
+    ) -> dict[AgentDayKey, int]:
+        """Count changes to days already settled: recorded, never rewriting results."""
+        days = {day for _, day in tally.days}
+        if not days:
+            return {}
+        settled = await self._settled_days(session, days)
+        late = {}
+        for agent, day in tally.days:
+            center = placed.get(agent, (None, None))[0]
+            if center is not None and (center, day) in settled:
+                late[(agent, day)] = 1
+        if late:
+            self._late_events.inc(len(late))
+        return late

@@ -1,0 +1,293 @@
+"""Scoring queries and bulk writes (never commits; the caller's transaction decides)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.scoring.domain import DayTotals
+from services.scoring.tally import AgentDayKey, CallRef, ComplaintView, Cursor, DayDelta
+
+
+async def lock_callers(session: AsyncSession, callers: Collection[str]) -> None:
+    """Serialise FCR work per caller across instances (sorted: no deadlocks)."""
+    if callers:
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtext(c)) FROM unnest(CAST(:c AS text[])) c ORDER BY c"
+            ),
+            {"c": sorted(callers)},
+        )
+
+
+async def known_calls(
+    session: AsyncSession, callers: Collection[str], since: datetime, until: datetime
+) -> list[CallRef]:
+    """Calls of these callers answered in [since, until]."""
+    if not callers:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT call_key, caller_id, answered_at, agent_id, business_date, repeated "
+            "FROM scoring_fcr_calls WHERE caller_id = ANY(CAST(:c AS text[])) "
+            "AND answered_at BETWEEN :since AND :until"
+        ),
+        {"c": list(callers), "since": since, "until": until},
+    )
+    return [CallRef(*row) for row in rows]
+
+
+async def insert_calls(session: AsyncSession, calls: Sequence[CallRef]) -> set[str]:
+    """Keep calls for FCR; return the keys that were new (a resent call counts once)."""
+    if not calls:
+        return set()
+    rows = await session.execute(
+        text(
+            "INSERT INTO scoring_fcr_calls "
+            "(call_key, caller_id, answered_at, agent_id, business_date, repeated) "
+            "SELECT * FROM unnest(CAST(:k AS text[]), CAST(:c AS text[]), "
+            "CAST(:t AS timestamptz[]), CAST(:a AS text[]), CAST(:d AS date[]), "
+            "CAST(:r AS boolean[])) ON CONFLICT DO NOTHING RETURNING call_key"
+        ),
+        {
+            "k": [c.call_key for c in calls],
+            "c": [c.caller_id for c in calls],
+            "t": [c.answered_at for c in calls],
+            "a": [c.agent_id for c in calls],
+            "d": [c.business_date for c in calls],
+            "r": [c.repeated for c in calls],
+        },
+    )
+    return {row[0] for row in rows}
+
+
+async def mark_repeated(session: AsyncSession, keys: Collection[str]) -> list[CallRef]:
+    """Mark known calls as repeated; return those that were not yet."""
+    if not keys:
+        return []
+    rows = await session.execute(
+        text(
+            "UPDATE scoring_fcr_calls SET repeated = true "
+            "WHERE call_key = ANY(CAST(:k AS text[])) AND NOT repeated "
+            "RETURNING call_key, caller_id, answered_at, agent_id, business_date, repeated"
+        ),
+        {"k": list(keys)},
+    )
+    return [CallRef(*row) for row in rows]
+
+
+async def cursors_for_update(session: AsyncSession, agents: Collection[str]) -> dict[str, Cursor]:
+    """The agents' current states, locked for this transaction."""
+    if not agents:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT agent_id, state, since FROM scoring_agent_cursors "
+            "WHERE agent_id = ANY(CAST(:a AS text[])) FOR UPDATE"
+        ),
+        {"a": list(agents)},
+    )
+    return {agent: Cursor(state, since) for agent, state, since in rows}
+
+
+async def save_cursors(session: AsyncSession, cursors: Mapping[str, Cursor]) -> None:
+    if not cursors:
+        return
+    await session.execute(
+        text(
+            "INSERT INTO scoring_agent_cursors (agent_id, state, since) "
+            "SELECT * FROM unnest(CAST(:a AS text[]), CAST(:s AS text[]), "
+            "CAST(:t AS timestamptz[])) ON CONFLICT (agent_id) DO UPDATE "
+            "SET state = EXCLUDED.state, since = EXCLUDED.since"
+        ),
+        {
+            "a": list(cursors),
+            "s": [c.state for c in cursors.values()],
+            "t": [c.since for c in cursors.values()],
+        },
+    )
+
+
+async def complaints_for_update(
+    session: AsyncSession, ids: Collection[str]
+) -> dict[str, ComplaintView]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT complaint_id, agent_id, business_date, justified, withdrawn, last_update_at "
+            "FROM scoring_complaints WHERE complaint_id = ANY(CAST(:i AS text[])) FOR UPDATE"
+        ),
+        {"i": list(ids)},
+    )
+    return {row[0]: ComplaintView(*row) for row in rows}
+
+
+async def save_complaints(session: AsyncSession, views: Iterable[ComplaintView]) -> None:
+    views = list(views)
+    if not views:
+        return
+    await session.execute(
+        text(
+            "INSERT INTO scoring_complaints (complaint_id, agent_id, business_date, justified, "
+            "withdrawn, counted, last_update_at) SELECT * FROM unnest(CAST(:i AS text[]), "
+            "CAST(:a AS text[]), CAST(:d AS date[]), CAST(:j AS boolean[]), "
+            "CAST(:w AS boolean[]), CAST(:c AS boolean[]), CAST(:u AS timestamptz[])) "
+            "ON CONFLICT (complaint_id) DO UPDATE SET agent_id = EXCLUDED.agent_id, "
+            "business_date = EXCLUDED.business_date, justified = EXCLUDED.justified, "
+            "withdrawn = EXCLUDED.withdrawn, counted = EXCLUDED.counted, "
+            "last_update_at = EXCLUDED.last_update_at"
+        ),
+        {
+            "i": [v.complaint_id for v in views],
+            "a": [v.agent_id for v in views],
+            "d": [v.business_date for v in views],
+            "j": [v.justified for v in views],
+            "w": [v.withdrawn for v in views],
+            "c": [v.counted for v in views],
+            "u": [v.last_update_at for v in views],
+        },
+    )
+
+
+async def add_to_days(
+    session: AsyncSession, deltas: Mapping[AgentDayKey, DayDelta], late: Mapping[AgentDayKey, int]
+) -> None:
+    """Add deltas to the agent-day totals (one statement for the whole batch)."""
+    keys = list(deltas.keys() | late.keys())
+    if not keys:
+        return
+    empty = DayDelta()
+    rows = [deltas.get(k, empty) for k in keys]
+    params: dict[str, Any] = {
+        "a": [k[0] for k in keys],
+        "d": [k[1] for k in keys],
+        "calls": [r.calls for r in rows],
+        "handle": [r.handle_seconds for r in rows],
+        "rep": [r.repeated_calls for r in rows],
+        "logged": [r.logged_in_seconds for r in rows],
+        "busy": [r.busy_seconds for r in rows],
+        "just": [r.justified_complaints for r in rows],
+        "late": [late.get(k, 0) for k in keys],
+    }
+    for n in range(5):
+        params[f"s{n + 1}"] = [r.scores[n] for r in rows]
+    additive = (
+        "calls",
+        "handle_seconds",
+        "repeated_calls",
+        "score_1",
+        "score_2",
+        "score_3",
+        "score_4",
+        "score_5",
+        "logged_in_seconds",
+        "busy_seconds",
+        "justified_complaints",
+        "late_events",
+    )
+    await session.execute(
+        text(
+            "INSERT INTO scoring_agent_days (agent_id, business_date, " + ", ".join(additive) + ") "
+            "SELECT * FROM unnest(CAST(:a AS text[]), CAST(:d AS date[]), CAST(:calls AS int[]), "
+            "CAST(:handle AS float8[]), CAST(:rep AS int[]), CAST(:s1 AS int[]), "
+            "CAST(:s2 AS int[]), CAST(:s3 AS int[]), CAST(:s4 AS int[]), CAST(:s5 AS int[]), "
+            "CAST(:logged AS float8[]), CAST(:busy AS float8[]), CAST(:just AS int[]), "
+            "CAST(:late AS int[])) "
+            "ON CONFLICT (agent_id, business_date) DO UPDATE SET "
+            + ", ".join(f"{c} = scoring_agent_days.{c} + EXCLUDED.{c}" for c in additive)
+        ),
+        params,
+    )
+
+
+async def add_metrics(
+    session: AsyncSession, metrics: Mapping[tuple[str, date, str], list[float]]
+) -> None:
+    if not metrics:
+        return
+    keys = list(metrics)
+    await session.execute(
+        text(
+            "INSERT INTO scoring_agent_metrics (agent_id, business_date, indicator, total, count) "
+            "SELECT * FROM unnest(CAST(:a AS text[]), CAST(:d AS date[]), CAST(:i AS text[]), "
+            "CAST(:t AS float8[]), CAST(:n AS int[])) ON CONFLICT (agent_id, business_date, "
+            "indicator) DO UPDATE SET total = scoring_agent_metrics.total + EXCLUDED.total, "
+            "count = scoring_agent_metrics.count + EXCLUDED.count"
+        ),
+        {
+            "a": [k[0] for k in keys],
+            "d": [k[1] for k in keys],
+            "i": [k[2] for k in keys],
+            "t": [metrics[k][0] for k in keys],
+            "n": [int(metrics[k][1]) for k in keys],
+        },
+    )
+
+
+async def mark_dirty(session: AsyncSession, days: Collection[date]) -> None:
+    if days:
+        await session.execute(
+            text(
+                "INSERT INTO scoring_dirty_days (business_date) "
+                "SELECT unnest(CAST(:d AS date[])) ON CONFLICT DO NOTHING"
+            ),
+            {"d": sorted(days)},
+        )
+
+
+async def advance_watermark(session: AsyncSession, latest: datetime) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO scoring_watermark (id, max_occurred_at) VALUES (1, :t) "
+            "ON CONFLICT (id) DO UPDATE SET max_occurred_at = "
+            "GREATEST(scoring_watermark.max_occurred_at, EXCLUDED.max_occurred_at)"
+        ),
+        {"t": latest},
+    )
+
+
+async def watermark(session: AsyncSession) -> datetime | None:
+    return await session.scalar(text("SELECT max_occurred_at FROM scoring_watermark WHERE id = 1"))
+
+
+async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTotals, list[int]]]:
+    """Every agent's totals for `day`, with the survey score histogram."""
+    rows = await session.execute(
+        text(
+            "SELECT agent_id, calls, handle_seconds, repeated_calls, score_1, score_2, score_3, "
+            "score_4, score_5, logged_in_seconds, busy_seconds, justified_complaints "
+            "FROM scoring_agent_days WHERE business_date = :d"
+        ),
+        {"d": day},
+    )
+    totals: dict[str, tuple[DayTotals, list[int]]] = {}
+    for r in rows:
+        histogram = [r.score_1, r.score_2, r.score_3, r.score_4, r.score_5]
+        totals[r.agent_id] = (
+            DayTotals(
+                calls=r.calls,
+                handle_seconds=r.handle_seconds,
+                surveys=sum(histogram),
+                repeated_calls=r.repeated_calls,
+                logged_in_seconds=r.logged_in_seconds,
+                busy_seconds=r.busy_seconds,
+                justified_complaints=r.justified_complaints,
+            ),
+            histogram,
+        )
+    metrics = await session.execute(
+        text(
+            "SELECT agent_id, indicator, total, count FROM scoring_agent_metrics "
+            "WHERE business_date = :d"
+        ),
+        {"d": day},
+    )
+    for agent, indicator, total, count in metrics:
+        entry = totals.setdefault(agent, (DayTotals(), [0, 0, 0, 0, 0]))
+        entry[0].metrics[indicator] = (total, count)
+    return totals

@@ -1,0 +1,261 @@
+"""Turning a batch of upstream events into additive agent-day deltas.
+
+Pure functions; the handler loads the little state they need (callers' recent
+calls, agents' current states, complaints as last known) and writes back what
+they return. Everything is keyed by agent and business day in the agent's
+center time zone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.scoring.domain import business_date, split_span
+from shared.contracts.events import (
+    AgentStateChanged,
+    CallCompleted,
+    ComplaintFiled,
+    ComplaintUpdated,
+    MetricReported,
+    SurveyAnswered,
+)
+
+LOGGED_OUT = "logged_out"
+BUSY_STATES = frozenset({"on_call", "wrap_up"})
+
+
+@dataclass(slots=True)
+class DayDelta:
+    """Increments to one agent-day's totals."""
+
+    calls: int = 0
+    handle_seconds: float = 0.0
+    repeated_calls: int = 0
+    scores: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])
+    logged_in_seconds: float = 0.0
+    busy_seconds: float = 0.0
+    justified_complaints: int = 0
+
+
+AgentDayKey = tuple[str, date]
+
+
+@dataclass(slots=True)
+class Tally:
+    """Everything one batch adds."""
+
+    days: defaultdict[AgentDayKey, DayDelta] = field(default_factory=lambda: defaultdict(DayDelta))
+    metrics: defaultdict[tuple[str, date, str], list[float]] = field(
+        default_factory=lambda: defaultdict(lambda: [0.0, 0])
+    )
+
+    def day(self, agent_id: str, day: date) -> DayDelta:
+        return self.days[(agent_id, day)]
+
+
+# --- calls and first-contact resolution ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallRef:
+    """A call as first-contact resolution sees it."""
+
+    call_key: str
+    caller_id: str
+    answered_at: datetime
+    agent_id: str
+    business_date: date
+    repeated: bool = False
+
+
+def call_ref(call: CallCompleted, zone: ZoneInfo) -> CallRef:
+    """The FCR view of a call; its business day is the day it was answered."""
+    return CallRef(
+        call_key=f"{call.source}/{call.call_id}"[:200],
+        caller_id=call.caller_id,
+        answered_at=call.answered_at,
+        agent_id=call.agent_id,
+        business_date=business_date(call.answered_at, zone),
+    )
+
+
+def count_calls(tally: Tally, calls: Iterable[CallRef], handle: dict[str, float]) -> None:
+    """Add answered calls and their handle time (talk + hold + wrap)."""
+    for call in calls:
+        delta = tally.day(call.agent_id, call.business_date)
+        delta.calls += 1
+        delta.handle_seconds += handle[call.call_key]
+
+
+def find_repeats(
+    new: Sequence[CallRef], known: Sequence[CallRef], window: timedelta
+) -> tuple[list[CallRef], list[CallRef]]:
+    """Mark calls followed by another call from the same caller within `window`.
+
+    Works whatever order calls arrive in: the new calls and the callers' known
+    calls are merged per caller. Returns the new calls (with `repeated` set)
+    and the known calls that have just become repeated.
+    """
+    by_caller: defaultdict[str, list[tuple[CallRef, bool]]] = defaultdict(list)
+    for ref in known:
+        by_caller[ref.caller_id].append((ref, False))
+    for ref in new:
+        by_caller[ref.caller_id].append((ref, True))
+    marked_new: list[CallRef] = []
+    newly_repeated: list[CallRef] = []
+    for calls in by_caller.values():
+        calls.sort(key=lambda item: (item[0].answered_at, item[0].call_key))
+        for i, (ref, is_new) in enumerate(calls):
+            following = next(
+                (other for other, _ in calls[i + 1 :] if other.answered_at > ref.answered_at),
+                None,
+            )
+            repeated = following is not None and following.answered_at - ref.answered_at <= window
+            if is_new:
+                marked_new.append(_with_repeated(ref, repeated))
+            elif repeated and not ref.repeated:
+                newly_repeated.append(_with_repeated(ref, True))
+    return marked_new, newly_repeated
+
+
+def _with_repeated(ref: CallRef, repeated: bool) -> CallRef:
+    return CallRef(
+        ref.call_key, ref.caller_id, ref.answered_at, ref.agent_id, ref.business_date, repeated
+    )
+
+
+def count_repeats(tally: Tally, repeated: Iterable[CallRef]) -> None:
+    """Add calls that turned out not to be resolved at first contact."""
+    for ref in repeated:
+        tally.day(ref.agent_id, ref.business_date).repeated_calls += 1
+
+
+# --- surveys, metrics ---------------------------------------------------------------------------
+
+
+def count_survey(tally: Tally, survey: SurveyAnswered, zone: ZoneInfo) -> None:
+    """Add an answered survey to the histogram of its day (satisfied is decided when scoring)."""
+    day = business_date(survey.occurred_at, zone)
+    tally.day(survey.agent_id, day).scores[survey.score - 1] += 1
+
+
+def count_metric(tally: Tally, metric: MetricReported) -> None:
+    """Add a department indicator value to its reported business day."""
+    entry = tally.metrics[(metric.agent_id, metric.business_date, metric.indicator)]
+    entry[0] += metric.value
+    entry[1] += 1
+
+
+# --- agent states and utilization ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """An agent's current state and since when."""
+
+    state: str
+    since: datetime
+
+
+def advance_states(
+    tally: Tally,
+    agent_id: str,
+    cursor: Cursor | None,
+    changes: Sequence[AgentStateChanged],
+    zone: ZoneInfo,
+    *,
+    max_span: timedelta,
+) -> tuple[Cursor | None, int]:
+    """Close the agent's state spans up to each change; return the new cursor and how
+    many changes came too late (older than the current state) to be placed.
+
+    A span is logged-in time unless the state is `logged_out`, and busy time
+    when on a call or in wrap-up; spans crossing midnight are split between
+    the days. A span longer than `max_span` (a missing log-out) counts only up
+    to `max_span`.
+    """
+    late = 0
+    for change in sorted(changes, key=lambda c: c.occurred_at):
+        if cursor is not None:
+            if change.occurred_at < cursor.since:
+                late += 1
+                continue
+            _add_span(tally, agent_id, cursor, change.occurred_at, zone, max_span)
+        cursor = Cursor(change.state, change.occurred_at)
+    return cursor, late
+
+
+def _add_span(
+    tally: Tally, agent_id: str, cursor: Cursor, end: datetime, zone: ZoneInfo, max_span: timedelta
+) -> None:
+    if cursor.state == LOGGED_OUT:
+        return
+    end = min(end, cursor.since + max_span)
+    busy = cursor.state in BUSY_STATES
+    for day, seconds in split_span(cursor.since, end, zone):
+        delta = tally.day(agent_id, day)
+        delta.logged_in_seconds += seconds
+        if busy:
+            delta.busy_seconds += seconds
+
+
+# --- complaints ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintView:
+    """What scoring keeps of a complaint: whom it is about, and whether it counts."""
+
+    complaint_id: str
+    agent_id: str | None = None
+    business_date: date | None = None
+    justified: bool | None = None
+    withdrawn: bool = False
+    last_update_at: datetime | None = None
+
+    @property
+    def counted(self) -> bool:
+        """A justified, not withdrawn complaint about an agent counts against them."""
+        return self.agent_id is not None and self.justified is True and not self.withdrawn
+
+
+def apply_complaint(
+    view: ComplaintView | None, event: ComplaintFiled | ComplaintUpdated, zone: ZoneInfo
+) -> ComplaintView:
+    """Fold a filing or an update into the complaint (updates may arrive first)."""
+    view = view or ComplaintView(event.complaint_id)
+    if isinstance(event, ComplaintFiled):
+        newer_update = view.last_update_at is not None and view.last_update_at > event.occurred_at
+        return ComplaintView(
+            view.complaint_id,
+            agent_id=event.agent_id,
+            business_date=business_date(event.occurred_at, zone) if event.agent_id else None,
+            justified=view.justified if newer_update else event.justified,
+            withdrawn=view.withdrawn,
+            last_update_at=view.last_update_at,
+        )
+    if view.last_update_at is not None and event.occurred_at < view.last_update_at:
+        return view  # an older update arriving late changes nothing
+    return ComplaintView(
+        view.complaint_id,
+        agent_id=view.agent_id,
+        business_date=view.business_date,
+        justified=event.justified if event.justified is not None else view.justified,
+        withdrawn=event.status == "withdrawn",
+        last_update_at=event.occurred_at,
+    )
+
+
+def count_complaint_change(
+    tally: Tally, before: ComplaintView | None, after: ComplaintView
+) -> None:
+    """Move the agent-day's justified count by what changed (a complaint counts once)."""
+    was = before is not None and before.counted
+    if was and before is not None and before.business_date is not None and before.agent_id:
+        tally.day(before.agent_id, before.business_date).justified_complaints -= 1
+    if after.counted and after.business_date is not None and after.agent_id:
+        tally.day(after.agent_id, after.business_date).justified_complaints += 1
