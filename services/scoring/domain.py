@@ -301,7 +301,15 @@ class SettlementPolicy:
     allowed_lateness: timedelta = timedelta(hours=2)
     grace: timedelta = timedelta(minutes=30)
 
-    def due(self, day: date, zone: ZoneInfo, *, watermark: datetime | None, now: datetime) -> bool:
+    def due(
+        self,
+        day: date,
+        zone: ZoneInfo,
+        *,
+        watermark: datetime | None,
+        now: datetime,
+        quiet: bool = True,
+    ) -> bool:
         """Tell whether `day` may settle: by event time, or by the wall clock on a quiet night.
 
         The event-time watermark is the latest `occurred_at` seen minus the

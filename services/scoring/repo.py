@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -291,3 +293,174 @@ async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTot
         entry = totals.setdefault(agent, (DayTotals(), [0, 0, 0, 0, 0]))
         entry[0].metrics[indicator] = (total, count)
     return totals
+
+
+# --- org lookups the pipeline needs in bulk ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An agent's team, department and center on a day."""
+
+    agent_id: str
+    team_id: str
+    department_id: str
+    center_id: str
+
+
+_PLACE = (
+    "FROM scoring_memberships m JOIN scoring_teams t ON t.id = m.team_id "
+    "JOIN scoring_departments d ON d.id = t.department_id "
+    "JOIN scoring_centers c ON c.id = d.center_id "
+)
+
+
+async def placements(
+    session: AsyncSession, agents: Collection[str]
+) -> dict[str, tuple[str | None, ZoneInfo]]:
+    """Each known agent's current center and its time zone."""
+    if not agents:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT m.agent_id, c.id, c.timezone "
+            + _PLACE
+            + "WHERE m.agent_id = ANY(CAST(:a AS text[])) AND m.valid_to IS NULL"
+        ),
+        {"a": list(agents)},
+    )
+    return {agent: (center, ZoneInfo(zone)) for agent, center, zone in rows}
+
+
+async def members_on(session: AsyncSession, day: date) -> list[Member]:
+    """Every agent's place in the org on `day` (moves count from their date)."""
+    rows = await session.execute(
+        text(
+            "SELECT m.agent_id, m.team_id, t.department_id, d.center_id "
+            + _PLACE
+            + "WHERE m.valid_from <= :d AND (m.valid_to IS NULL OR m.valid_to > :d)"
+        ),
+        {"d": day},
+    )
+    return [Member(*row) for row in rows]
+
+
+async def center_zones(session: AsyncSession) -> dict[str, ZoneInfo]:
+    """Every active center's time zone."""
+    rows = await session.execute(text("SELECT id, timezone FROM scoring_centers WHERE active"))
+    return {center: ZoneInfo(zone) for center, zone in rows}
+
+
+async def settled_days(session: AsyncSession, days: Collection[date]) -> set[tuple[str, date]]:
+    """Which (center, day) of these days are settled."""
+    rows = await session.execute(
+        text(
+            "SELECT center_id, business_date FROM scoring_settled_days "
+            "WHERE business_date = ANY(CAST(:d AS date[]))"
+        ),
+        {"d": sorted(days)},
+    )
+    return {(center, day) for center, day in rows}
+
+
+async def unsettled_days(session: AsyncSession, center_id: str) -> list[date]:
+    """Days with activity that this center has not settled yet, oldest first."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT business_date FROM scoring_agent_days a WHERE NOT EXISTS ("
+            "SELECT 1 FROM scoring_settled_days s WHERE s.center_id = :c "
+            "AND s.business_date = a.business_date) ORDER BY business_date"
+        ),
+        {"c": center_id},
+    )
+    return [row[0] for row in rows]
+
+
+async def take_dirty_days(session: AsyncSession) -> list[date]:
+    """Claim the days whose aggregates changed since their last preview."""
+    rows = await session.execute(text("DELETE FROM scoring_dirty_days RETURNING business_date"))
+    return sorted(row[0] for row in rows)
+
+
+async def settle_day(session: AsyncSession, center_id: str, day: date) -> bool:
+    """Record the day as settled; False if it already was (another instance won)."""
+    inserted = await session.scalar(
+        text(
+            "INSERT INTO scoring_settled_days (center_id, business_date) VALUES (:c, :d) "
+            "ON CONFLICT DO NOTHING RETURNING 1"
+        ),
+        {"c": center_id, "d": day},
+    )
+    return inserted is not None
+
+
+async def trend_history(
+    session: AsyncSession, day: date, indicators: Collection[str], depth: int
+) -> dict[tuple[str, str, str], list[float]]:
+    """Owners' last `depth` rated settled values before `day`, oldest first."""
+    if not indicators or depth <= 0:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT owner_kind, owner_id, indicator, value FROM ("
+            "SELECT owner_kind, owner_id, indicator, value, business_date, row_number() OVER ("
+            "PARTITION BY owner_kind, owner_id, indicator ORDER BY business_date DESC) AS rn "
+            "FROM scoring_results WHERE settled AND state <> 'not_rated' "
+            "AND business_date < :d AND indicator = ANY(CAST(:i AS text[]))) recent "
+            "WHERE rn <= :n ORDER BY business_date"
+        ),
+        {"d": day, "i": list(indicators), "n": depth},
+    )
+    history: dict[tuple[str, str, str], list[float]] = {}
+    for kind, owner, indicator, value in rows:
+        history.setdefault((kind, owner, indicator), []).append(value)
+    return history
+
+
+async def stored_results(
+    session: AsyncSession, center_id: str, day: date
+) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    """The center's stored rows for `day`: (kind, owner, indicator) -> (value, points, state, settled, revision)."""
+    rows = await session.execute(
+        text(
+            "SELECT owner_kind, owner_id, indicator, value, points, state, settled, revision "
+            "FROM scoring_results WHERE business_date = :d AND center_id = :c"
+        ),
+        {"d": day, "c": center_id},
+    )
+    return {(r[0], r[1], r[2]): tuple(r[3:]) for r in rows}
+
+
+async def save_results(
+    session: AsyncSession, rows: Sequence[tuple[Any, ...]], *, settled: bool
+) -> None:
+    """Upsert result rows (kind, owner, day, indicator, center, value, sample, points, state, revision); settled rows are final."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    await session.execute(
+        text(
+            "INSERT INTO scoring_results (owner_kind, owner_id, business_date, indicator, "
+            "center_id, value, sample, points, state, revision, settled) "
+            "SELECT *, :settled FROM unnest(CAST(:k AS text[]), CAST(:o AS text[]), "
+            "CAST(:d AS date[]), CAST(:i AS text[]), CAST(:c AS text[]), CAST(:v AS float8[]), "
+            "CAST(:s AS float8[]), CAST(:p AS float8[]), CAST(:st AS text[]), "
+            "CAST(:r AS bigint[])) ON CONFLICT (owner_kind, owner_id, business_date, indicator) "
+            "DO UPDATE SET value = EXCLUDED.value, sample = EXCLUDED.sample, "
+            "points = EXCLUDED.points, state = EXCLUDED.state, revision = EXCLUDED.revision, "
+            "settled = EXCLUDED.settled, computed_at = now() WHERE NOT scoring_results.settled"
+        ),
+        {
+            "k": list(columns[0]),
+            "o": list(columns[1]),
+            "d": list(columns[2]),
+            "i": list(columns[3]),
+            "c": list(columns[4]),
+            "v": list(columns[5]),
+            "s": list(columns[6]),
+            "p": list(columns[7]),
+            "st": list(columns[8]),
+            "r": list(columns[9]),
+            "settled": settled,
+        },
+    )

@@ -1,0 +1,189 @@
+"""Scoring service wiring: consumer, settlement, outbox relay, routes, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import Counter
+
+from services.scoring import repo
+from services.scoring.api import router as scores_router
+from services.scoring.config import ScoringSettings
+from services.scoring.configuration import config_loader, extra_routers
+from services.scoring.domain import SettlementPolicy
+from services.scoring.handlers import EventApplier, ScoringRules
+from services.scoring.settlement import PRODUCER, Rounds, Settlement
+from shared.auth.tokens import TokenVerifier
+from shared.consumer import TransactionalConsumer
+from shared.contracts.topics import RAW_TOPICS
+from shared.db import make_engine, make_session_factory, ping
+from shared.errors import install_error_handlers
+from shared.health import health_router
+from shared.kafka import EventProducer, ensure_topics
+from shared.logging import configure_logging, get_logger
+from shared.metrics import metrics_router, new_registry
+from shared.migrate import migrate
+from shared.outbox import OutboxRelay
+from shared.settings import get_settings
+
+log = get_logger(__name__)
+
+
+async def _retrying(what: str, action: object) -> None:
+    delay = 1.0
+    while True:
+        try:
+            await action()  # type: ignore[operator]
+            return
+        except Exception as exc:  # dependency not ready yet: keep trying
+            log.warning(f"{what} not ready; retrying", error=str(exc)[:200], in_seconds=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+def create_app(settings: ScoringSettings | None = None) -> FastAPI:
+    """Build the scoring application."""
+    settings = settings or get_settings(ScoringSettings)
+    registry = new_registry()
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    sessions = make_session_factory(engine)
+    kafka = EventProducer(settings.kafka_bootstrap_servers)
+    relay = OutboxRelay(
+        producer_name=PRODUCER,
+        engine=engine,
+        kafka=kafka,
+        registry=registry,
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    rules = ScoringRules(
+        fcr_window=timedelta(hours=settings.fcr_window_hours),
+        max_state_span=timedelta(hours=settings.max_state_span_hours),
+        default_zone=ZoneInfo(settings.default_timezone),
+    )
+    applier = EventApplier(
+        placements=repo.placements,
+        settled_days=repo.settled_days,
+        rules=rules,
+        late_events=Counter(
+            "scoring_late_events_total",
+            "Agent-day changes that arrived after their day was settled",
+            registry=registry,
+        ),
+        out_of_order_states=Counter(
+            "scoring_out_of_order_states_total",
+            "Agent states older than the agent's current state",
+            registry=registry,
+        ),
+    )
+    consumer = TransactionalConsumer(
+        name=settings.consumer_group,
+        sessions=sessions,
+        apply=applier,
+        dead_letters=kafka,
+        registry=registry,
+        after_commit=relay.wake,
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="scoring",
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="scoring")],
+        logger=get_logger("faststream"),
+    )
+    consumer.subscribe(
+        broker, *(t.name for t in RAW_TOPICS), max_records=settings.batch_max_records
+    )
+    policy = SettlementPolicy(
+        fcr_window=rules.fcr_window,
+        allowed_lateness=timedelta(hours=settings.allowed_lateness_hours),
+        grace=timedelta(minutes=settings.settlement_grace_minutes),
+    )
+    settlement = Settlement(
+        sessions=sessions,
+        load_config=config_loader(),
+        policy_for=lambda _center: policy,
+        registry=registry,
+        after_commit=relay.wake,
+        rounds=Rounds(settings.preview_seconds, settings.settle_check_seconds),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _retrying("database", lambda: migrate(settings.database_url))
+
+        async def start_kafka() -> None:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+            )
+            await broker.start()
+
+        starter = asyncio.create_task(_retrying("Kafka", start_kafka))
+        relay.start()
+        settlement.start()
+        try:
+            yield
+        finally:
+            starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starter
+            await settlement.stop()
+            await broker.stop()  # in-flight batches finish or stay uncommitted
+            await relay.stop()
+            await kafka.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="service garden — scoring",
+        version="1.0.0",
+        description="Daily indicators, five-tier health points, warnings and settlement.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.settlement = settlement
+    app.state.consumer = consumer
+    if settings.jwt_secret or settings.jwt_public_key:
+        key = settings.jwt_public_key or settings.jwt_secret
+        assert key is not None
+        app.state.token_verifier = TokenVerifier(
+            key=key, algorithms=settings.jwt_algorithms, issuer=settings.jwt_issuer
+        )
+    install_error_handlers(app)
+
+    async def kafka_ready() -> None:
+        await kafka.check_reachable()
+
+    app.include_router(health_router({"kafka": kafka_ready, "database": lambda: ping(engine)}))
+    app.include_router(metrics_router(registry))
+    app.include_router(scores_router)
+    for router in extra_routers():
+        app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Run the scoring service."""
+    settings = get_settings(ScoringSettings)
+    configure_logging(service="scoring", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

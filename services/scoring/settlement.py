@@ -1,0 +1,270 @@
+"""Live previews and daily settlement (domain.md §9).
+
+Two periodic rounds, each run by one instance at a time (a transaction-scoped
+advisory lock), each writing results and their `cc.scores.v1` records through
+the outbox in one transaction:
+
+- preview: re-score the days whose aggregates changed since the last round and
+  publish `score.previewed` for rows whose value, points or state moved
+  (throttled by the round interval; previews grow nothing);
+- settle: for each center, settle every day that is due by the event-time
+  watermark or the wall clock; a settled day is final and publishes one
+  `score.settled` record per owner, day and indicator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.scoring import repo
+from services.scoring.domain import SettlementPolicy, WarningMethod, day_bounds
+from services.scoring.scorecard import ConfigFor, ScoreRow, score_center_day
+from shared.contracts.topics import SCORES
+from shared.logging import get_logger
+from shared.metrics import LATENCY_BUCKETS
+from shared.outbox import add_to_outbox
+
+log = get_logger(__name__)
+PRODUCER = "scoring"
+
+ConfigLoader = Callable[[AsyncSession, date], Awaitable[ConfigFor]]
+"""Loads the configuration in force on a day, once, for bulk use."""
+PolicyFor = Callable[[str], SettlementPolicy]
+
+
+@dataclass(frozen=True)
+class Rounds:
+    preview_seconds: float = 5.0
+    settle_seconds: float = 5.0
+
+
+class Settlement:
+    """Runs the preview and settlement rounds."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        load_config: ConfigLoader,
+        policy_for: PolicyFor,
+        registry: CollectorRegistry,
+        after_commit: Callable[[], None],
+        rounds: Rounds = Rounds(),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._load_config = load_config
+        self._policy_for = policy_for
+        self._after_commit = after_commit
+        self._rounds = rounds
+        self._clock = clock
+        self._tasks: list[asyncio.Task[None]] = []
+        self.settled_days = Counter(
+            "scoring_days_settled_total",
+            "Center business days settled",
+            ["center"],
+            registry=registry,
+        )
+        self.previews = Counter(
+            "scoring_previews_published_total", "Preview records published", registry=registry
+        )
+        self.round_seconds = Histogram(
+            "scoring_round_seconds",
+            "Duration of a preview or settlement round",
+            ["round"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.unsettled = Gauge(
+            "scoring_oldest_unsettled_age_seconds",
+            "Age of the oldest unsettled day's end (settlement lateness)",
+            registry=registry,
+        )
+
+    # --- rounds ---------------------------------------------------------------------------
+
+    async def preview_round(self) -> int:
+        """Re-score changed days; return how many preview records were published."""
+        with self.round_seconds.labels("preview").time():
+            async with self._sessions() as session, session.begin():
+                if not await _lock(session, "scoring:preview"):
+                    return 0
+                published = 0
+                for day in await repo.take_dirty_days(session):
+                    published += await self._score(session, day, settle=False)
+        if published:
+            self.previews.inc(published)
+            self._after_commit()
+        return published
+
+    async def settle_round(self) -> list[tuple[str, date]]:
+        """Settle every due day of every center; return what was settled."""
+        settled: list[tuple[str, date]] = []
+        with self.round_seconds.labels("settle").time():
+            async with self._sessions() as session:
+                async with session.begin():
+                    if not await _lock(session, "scoring:settle"):
+                        return []
+                    zones = await repo.center_zones(session)
+                    watermark = await repo.watermark(session)
+                    candidates = {c: await repo.unsettled_days(session, c) for c in zones}
+                now = self._clock()
+                waiting = 0.0
+                for center, days in candidates.items():
+                    policy = self._policy_for(center)
+                    for day in days:
+                        if not policy.due(day, zones[center], watermark=watermark, now=now):
+                            closes = day_bounds(day, zones[center])[1] + policy.fcr_window
+                            waiting = max(waiting, (now - closes).total_seconds())
+                            break
+                        async with session.begin():
+                            if not await _lock(session, "scoring:settle"):
+                                return settled
+                            if await repo.settle_day(session, center, day):
+                                await self._score(session, day, settle=True, only_center=center)
+                                settled.append((center, day))
+                        self.settled_days.labels(center).inc()
+                        log.info("day settled", center=center, day=day.isoformat())
+        self.unsettled.set(waiting)
+        if settled:
+            self._after_commit()
+        return settled
+
+    async def _score(
+        self, session: AsyncSession, day: date, *, settle: bool, only_center: str | None = None
+    ) -> int:
+        config_for = await self._load_config(session, day)
+        members = await repo.members_on(session, day)
+        totals = await repo.day_totals(session, day)
+        settled = {c for c, _ in await repo.settled_days(session, [day])}
+        centers = sorted({m.center_id for m in members})
+        trend = _trend_indicators(config_for, members)
+        history = await repo.trend_history(session, day, trend, depth=10) if trend else {}
+        published = 0
+        for center in centers:
+            if only_center is not None and center != only_center:
+                continue
+            if not settle and center in settled:
+                continue  # settled days are final: later events are counted, not re-scored
+            rows = score_center_day(day, center, members, totals, config_for, history)
+            published += await self._publish(session, center, day, rows, settle=settle)
+        return published
+
+    async def _publish(
+        self,
+        session: AsyncSession,
+        center: str,
+        day: date,
+        rows: Sequence[ScoreRow],
+        *,
+        settle: bool,
+    ) -> int:
+        stored = await repo.stored_results(session, center, day)
+        changed: list[tuple[ScoreRow, int]] = []
+        for row in rows:
+            before = stored.get((row.owner_kind, row.owner_id, row.indicator))
+            v = row.verdict
+            now_ = (v.value, v.points, v.state.value)
+            if before is not None and before[3]:
+                continue  # settled already
+            revision = (before[4] if before else 0) + 1
+            if settle or before is None or tuple(before[:3]) != now_:
+                changed.append((row, revision))
+        await repo.save_results(
+            session,
+            [
+                (
+                    r.owner_kind,
+                    r.owner_id,
+                    r.business_date,
+                    r.indicator,
+                    r.center_id,
+                    r.verdict.value,
+                    r.verdict.sample,
+                    r.verdict.points,
+                    r.verdict.state.value,
+                    rev,
+                )
+                for r, rev in changed
+            ],
+            settled=settle,
+        )
+        occurred = self._clock().isoformat()
+        kind = "score.settled" if settle else "score.previewed"
+        for row, revision in changed:
+            suffix = "settled" if settle else f"preview-{revision}"
+            event_id = (
+                f"{row.owner_kind}:{row.owner_id}:{row.business_date}:{row.indicator}:{suffix}"
+            )
+            payload: dict[str, Any] = {
+                "event_id": event_id,
+                "type": kind,
+                "source": "scoring",
+                "occurred_at": occurred,
+                "settled": settle,
+                "revision": revision,
+                **row.payload(),
+            }
+            add_to_outbox(
+                session,
+                producer=PRODUCER,
+                topic=SCORES.name,
+                payload=orjson.dumps(payload),
+                key=row.owner_id,
+                headers={"event_type": kind, "event_id": event_id},
+            )
+        return len(changed)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(
+                self._every(self._rounds.preview_seconds, self.preview_round),
+                name="scoring-preview",
+            ),
+            asyncio.create_task(
+                self._every(self._rounds.settle_seconds, self.settle_round), name="scoring-settle"
+            ),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _every(self, seconds: float, round_: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            try:
+                await round_()
+            except Exception as exc:  # a failed round is retried next time
+                log.warning("scoring round failed", round=round_.__name__, error=str(exc)[:300])
+            await asyncio.sleep(seconds)
+
+
+async def _lock(session: AsyncSession, name: str) -> bool:
+    return bool(
+        await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:n))"), {"n": name})
+    )
+
+
+def _trend_indicators(config_for: ConfigFor, members: Sequence[repo.Member]) -> set[str]:
+    codes: set[str] = set()
+    for center, department in {(m.center_id, m.department_id) for m in members}:
+        config = config_for(center, department, "agent")
+        codes |= {c for c, i in config.library.items() if i.warning is WarningMethod.TREND}
+    return codes
