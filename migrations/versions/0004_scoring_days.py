@@ -79,6 +79,7 @@ def upgrade() -> None:
         "scoring_watermark",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("max_occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table("scoring_dirty_days", sa.Column("business_date", sa.Date, primary_key=True))
     op.create_table(

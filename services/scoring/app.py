@@ -113,7 +113,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         policy_for=lambda _center: policy,
         registry=registry,
         after_commit=relay.wake,
-        rounds=Rounds(settings.preview_seconds, settings.settle_check_seconds),
+        rounds=Rounds(
+            settings.preview_seconds, settings.settle_check_seconds, settings.quiet_seconds
+        ),
     )
 
     @asynccontextmanager

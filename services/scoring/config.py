@@ -18,6 +18,7 @@ class ScoringSettings(ServiceSettings):
     max_state_span_hours: float = Field(default=12, gt=0, le=48)
     preview_seconds: float = Field(default=5.0, gt=0)
     settle_check_seconds: float = Field(default=5.0, gt=0)
+    quiet_seconds: float = Field(default=60.0, ge=0)
     settlement_grace_minutes: float = Field(default=30, ge=0)
     allowed_lateness_hours: float = Field(default=2, ge=0)
     default_timezone: str = "Asia/Shanghai"

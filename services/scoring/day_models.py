@@ -113,6 +113,7 @@ class Watermark(SQLModel, table=True):
 
     id: int = Field(default=1, sa_column=Column(Integer, primary_key=True))
     max_occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    touched_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class DirtyDay(SQLModel, table=True):

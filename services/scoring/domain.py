@@ -316,12 +316,15 @@ class SettlementPolicy:
         allowed lateness; the day settles once it passes the end of the day
         plus `fcr_window` (every repeat call that could count is in), or once
         the wall clock passes that point plus a grace, whichever comes first.
+        The wall clock only decides while the stream is quiet (no events applied
+        lately): a backlog being replayed settles by its own event time, not
+        half-read because the wall clock says the day is long over.
         """
         _, end = day_bounds(day, zone)
         closes = end + self.fcr_window
         if watermark is not None and watermark - self.allowed_lateness >= closes:
             return True
-        return now >= closes + self.grace
+        return quiet and now >= closes + self.grace
 
 
 # --- growth and star levels belong to the garden; scoring stops at points and states ------------

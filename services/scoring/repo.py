@@ -245,16 +245,25 @@ async def mark_dirty(session: AsyncSession, days: Collection[date]) -> None:
 async def advance_watermark(session: AsyncSession, latest: datetime) -> None:
     await session.execute(
         text(
-            "INSERT INTO scoring_watermark (id, max_occurred_at) VALUES (1, :t) "
-            "ON CONFLICT (id) DO UPDATE SET max_occurred_at = "
+            "INSERT INTO scoring_watermark (id, max_occurred_at, touched_at) VALUES (1, :t, now()) "
+            "ON CONFLICT (id) DO UPDATE SET touched_at = now(), max_occurred_at = "
             "GREATEST(scoring_watermark.max_occurred_at, EXCLUDED.max_occurred_at)"
         ),
         {"t": latest},
     )
 
 
-async def watermark(session: AsyncSession) -> datetime | None:
-    return await session.scalar(text("SELECT max_occurred_at FROM scoring_watermark WHERE id = 1"))
+async def watermark(session: AsyncSession) -> tuple[datetime | None, float | None]:
+    """The event-time watermark and how many seconds ago events were last applied."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT max_occurred_at, EXTRACT(EPOCH FROM now() - touched_at) "
+                "FROM scoring_watermark WHERE id = 1"
+            )
+        )
+    ).first()
+    return (row[0], float(row[1])) if row else (None, None)
 
 
 async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTotals, list[int]]]:

@@ -47,6 +47,8 @@ PolicyFor = Callable[[str], SettlementPolicy]
 class Rounds:
     preview_seconds: float = 5.0
     settle_seconds: float = 5.0
+    quiet_seconds: float = 60.0
+    """No events applied for this long: the stream is quiet and the wall clock may settle."""
 
 
 class Settlement:
@@ -117,14 +119,17 @@ class Settlement:
                     if not await _lock(session, "scoring:settle"):
                         return []
                     zones = await repo.center_zones(session)
-                    watermark = await repo.watermark(session)
+                    watermark, idle = await repo.watermark(session)
                     candidates = {c: await repo.unsettled_days(session, c) for c in zones}
                 now = self._clock()
+                quiet = idle is None or idle >= self._rounds.quiet_seconds
                 waiting = 0.0
                 for center, days in candidates.items():
                     policy = self._policy_for(center)
                     for day in days:
-                        if not policy.due(day, zones[center], watermark=watermark, now=now):
+                        if not policy.due(
+                            day, zones[center], watermark=watermark, now=now, quiet=quiet
+                        ):
                             closes = day_bounds(day, zones[center])[1] + policy.fcr_window
                             waiting = max(waiting, (now - closes).total_seconds())
                             break
