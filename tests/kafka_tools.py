@@ -62,3 +62,16 @@ async def read_topic(
 async def settle(seconds: float = 1.0) -> None:
     """Give in-flight records a moment before asserting that nothing more arrived."""
     await asyncio.sleep(seconds)
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """The next offset of every partition of `topic` (to read only what comes after)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        metadata = await consumer._client.fetch_all_metadata()
+        partitions = [TopicPartition(topic, p) for p in metadata.partitions_for_topic(topic) or ()]
+        ends = await consumer.end_offsets(partitions)
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()

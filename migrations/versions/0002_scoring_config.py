@@ -7,6 +7,7 @@ Create Date: 2026-11-22
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,12 +21,12 @@ depends_on: str | Sequence[str] | None = None
 ID = 64
 
 
-def _id(name: str, references: str | None = None, *, primary_key: bool = False) -> sa.Column:
+def _id(name: str, references: str | None = None, *, primary_key: bool = False) -> sa.Column[Any]:
     foreign = (sa.ForeignKey(references),) if references else ()
     return sa.Column(name, sa.String(ID), *foreign, primary_key=primary_key, nullable=False)
 
 
-def _unit_columns() -> list[sa.Column]:
+def _unit_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.text("true")),
@@ -35,7 +36,7 @@ def _unit_columns() -> list[sa.Column]:
     ]
 
 
-def _version_columns() -> list[sa.Column]:
+def _version_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("effective_from", sa.Date, nullable=False),
         sa.Column("document", postgresql.JSONB, nullable=False),

@@ -76,8 +76,9 @@ def upgrade() -> None:
         sa.Column("last_update_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_table(
-        "scoring_watermark",
-        sa.Column("id", sa.Integer, primary_key=True),
+        "scoring_watermarks",
+        sa.Column("topic", sa.String(249), primary_key=True),
+        sa.Column("partition", sa.Integer, primary_key=True),
         sa.Column("max_occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
     )
@@ -106,7 +107,7 @@ def downgrade() -> None:
     for table in (
         "scoring_results",
         "scoring_dirty_days",
-        "scoring_watermark",
+        "scoring_watermarks",
         "scoring_complaints",
         "scoring_agent_cursors",
         "scoring_fcr_calls",

@@ -171,9 +171,7 @@ class EscalationLadder:
     def level(self, number: int) -> EscalationLevel:
         return self.levels[number - 1]
 
-    def highest_met(
-        self, count: int, minutes_open: float, *, by_time: bool
-    ) -> tuple[int, Reason]:
+    def highest_met(self, count: int, minutes_open: float, *, by_time: bool) -> tuple[int, Reason]:
         """Return the highest level whose trigger is met (at least 1) and why."""
         best: tuple[int, Reason] = (1, "opened")
         for lv in self.levels[1:]:
@@ -507,7 +505,9 @@ def assess(
     )
     if below_since is not None and now - below_since >= timedelta(minutes=rule.cooldown_minutes):
         resolved = _resolve(incident, now, Resolved("cooldown", None))
-        return Assessment(resolved.incident, (*events, *resolved.events), (*notify, *resolved.notify))
+        return Assessment(
+            resolved.incident, (*events, *resolved.events), (*notify, *resolved.notify)
+        )
     return Assessment(replace(incident, status=_status(incident)), tuple(events), tuple(notify))
 
 
@@ -527,7 +527,9 @@ class IncidentClosed(ValueError):
     """The incident is resolved; it can no longer be acknowledged."""
 
 
-def acknowledge(incident: Incident, *, by: str, now: datetime, note: str | None = None) -> Assessment:
+def acknowledge(
+    incident: Incident, *, by: str, now: datetime, note: str | None = None
+) -> Assessment:
     """Acknowledge: stops time-based escalation and repeats (volume still escalates).
 
     Acknowledging twice changes nothing; a resolved incident cannot be acknowledged.
@@ -666,7 +668,9 @@ def render_sms(kind: NotifyKind, facts: SmsFacts, language: Language = "zh") -> 
             f"level L{facts.level}. Incident #{facts.incident_id}"
         )
     category = CATEGORY_NAMES["zh"].get(facts.category, f"{facts.category}类")
-    where = "" if facts.region == ALL_REGIONS else REGION_NAMES["zh"].get(facts.region, facts.region)
+    where = (
+        "" if facts.region == ALL_REGIONS else REGION_NAMES["zh"].get(facts.region, facts.region)
+    )
     if kind == "resolved":
         how = "自动解除" if facts.resolution == "cooldown" else "已人工解除"
         return (

@@ -107,11 +107,12 @@ class ComplaintRecord(SQLModel, table=True):
 
 
 class Watermark(SQLModel, table=True):
-    """The latest `occurred_at` seen (event time), for settlement."""
+    """The latest `occurred_at` seen on one partition (event time), for settlement."""
 
-    __tablename__ = "scoring_watermark"
+    __tablename__ = "scoring_watermarks"
 
-    id: int = Field(default=1, sa_column=Column(Integer, primary_key=True))
+    topic: str = Field(sa_column=Column(String(249), primary_key=True))
+    partition: int = Field(sa_column=Column(Integer, primary_key=True))
     max_occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     touched_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 

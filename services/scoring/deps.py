@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import CursorResult, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,3 +28,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 """A request's session; `scope="function"` commits before the response is sent."""
+
+
+async def run_sql(
+    session: AsyncSession, sql: str, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run one SQL statement in the session's transaction."""
+    connection = await session.connection()
+    return await connection.execute(text(sql), dict(params or {}))

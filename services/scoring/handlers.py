@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
@@ -103,7 +103,13 @@ class EventApplier:
         await repo.mark_dirty(
             session, {day for _, day in tally.days} | {k[1] for k in tally.metrics}
         )
-        await repo.advance_watermark(session, max(e.occurred_at for e in events))
+        latest: dict[tuple[str, int], datetime] = {}
+        for delivery in deliveries:
+            where = (delivery.record.topic, delivery.record.partition)
+            at = delivery.payload.occurred_at
+            if where not in latest or at > latest[where]:
+                latest[where] = at
+        await repo.advance_watermarks(session, latest)
 
     async def _calls(
         self,

@@ -19,10 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring.deps import SessionDep
+from services.scoring.deps import SessionDep, run_sql
 from services.scoring.models import ID_LENGTH
 from shared.auth.tokens import AdminPrincipal
 from shared.errors import ApiError
@@ -34,7 +33,7 @@ Problem = dict[str, str]
 
 _ID = re.compile(rf"^[^\s/]{{1,{ID_LENGTH}}}$")
 
-# --- the tree payload (architecture.md) -----------------------------------------------------------
+# --- the tree payload (architecture.md) ----------------------------------------------------------
 
 
 class _Node(BaseModel):
@@ -81,7 +80,7 @@ class OrgPut(OrgTree):
     effective_from: date | None = None
 
 
-# --- validation (pure) -------------------------------------------------------------------------
+# --- validation (pure) ---------------------------------------------------------------------------
 
 
 def zone_or_none(name: str) -> ZoneInfo | None:
@@ -99,10 +98,10 @@ def tree_problems(tree: OrgTree) -> list[Problem]:
         problems.append({"field": "centers", "reason": "the org needs at least one center"})
     units: dict[str, str] = {}  # unit id -> where it was first seen
     agents: dict[str, tuple[str, str]] = {}  # agent id -> (where, team id)
-    for path, node, kind in _walk(tree):
+    for path, node, kind, team_id in _walk(tree):
         problems += _node_problems(path, node)
         if kind == "agent":
-            problems += _agent_seen(path, node.id, _team_of(path, tree), agents)
+            problems += _agent_seen(path, node.id, team_id, agents)
         elif node.id in units:
             reason = f"duplicate id {node.id!r} (also at {units[node.id]}); unit ids are unique"
             problems.append({"field": f"{path}.id", "reason": reason})
@@ -114,21 +113,17 @@ def tree_problems(tree: OrgTree) -> list[Problem]:
     return problems
 
 
-def _walk(tree: OrgTree) -> Iterable[tuple[str, _Node, str]]:
+def _walk(tree: OrgTree) -> Iterable[tuple[str, _Node, str, str]]:
+    """Yield (path, node, kind, team id of an agent or "") for every node, in tree order."""
     for c, center in enumerate(tree.centers):
-        yield f"centers[{c}]", center, "center"
+        yield f"centers[{c}]", center, "center", ""
         for d, department in enumerate(center.departments):
             d_path = f"centers[{c}].departments[{d}]"
-            yield d_path, department, "department"
+            yield d_path, department, "department", ""
             for t, team in enumerate(department.teams):
-                yield f"{d_path}.teams[{t}]", team, "team"
+                yield f"{d_path}.teams[{t}]", team, "team", ""
                 for a, agent in enumerate(team.agents):
-                    yield f"{d_path}.teams[{t}].agents[{a}]", agent, "agent"
-
-
-def _team_of(agent_path: str, tree: OrgTree) -> str:
-    c, d, t = (int(n) for n in re.findall(r"\[(\d+)\]", agent_path)[:3])
-    return tree.centers[c].departments[d].teams[t].id
+                    yield f"{d_path}.teams[{t}].agents[{a}]", agent, "agent", team.id
 
 
 def _node_problems(path: str, node: _Node) -> list[Problem]:
@@ -155,7 +150,7 @@ def _agent_seen(
     return [{"field": f"{path}.id", "reason": reason}]
 
 
-# --- what the database holds, and the plan to change it (pure) ------------------------------------
+# --- what the database holds, and the plan to change it (pure) -----------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +385,7 @@ def _too_early(agent_id: str, day: date, since: str) -> Problem:
     return {"field": "effective_from", "reason": reason}
 
 
-# --- values the scoring pipeline reads --------------------------------------------------------------
+# --- values the scoring pipeline reads -----------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,7 +434,7 @@ class UnitPath:
         return self.team_id is None or self.team_id == other.team_id
 
 
-# --- repository reads (never commit) ------------------------------------------------------------
+# --- repository reads (never commit) -------------------------------------------------------------
 
 _MEMBER_JOIN = (
     "FROM scoring_memberships m JOIN scoring_teams t ON t.id = m.team_id "
@@ -453,8 +448,9 @@ async def agent_zones(session: AsyncSession, agent_ids: Collection[str]) -> dict
     """Return each agent's center time zone (their latest membership; unknown agents absent)."""
     if not agent_ids:
         return {}
-    rows = await session.execute(
-        text(
+    rows = await run_sql(
+        session,
+        (
             "SELECT DISTINCT ON (m.agent_id) m.agent_id, c.timezone "
             + _MEMBER_JOIN
             + "WHERE m.agent_id = ANY(CAST(:ids AS text[])) ORDER BY m.agent_id, m.valid_from DESC"
@@ -466,8 +462,9 @@ async def agent_zones(session: AsyncSession, agent_ids: Collection[str]) -> dict
 
 async def memberships_on(session: AsyncSession, day: date) -> list[Membership]:
     """Return where every member agent sat on `day`."""
-    rows = await session.execute(
-        text(
+    rows = await run_sql(
+        session,
+        (
             "SELECT m.agent_id, m.team_id, t.department_id, d.center_id "
             + _MEMBER_JOIN
             + f"WHERE {_VALID_ON} ORDER BY m.agent_id"
@@ -479,8 +476,8 @@ async def memberships_on(session: AsyncSession, day: date) -> list[Membership]:
 
 async def centers(session: AsyncSession) -> list[Center]:
     """Return the active centers."""
-    rows = await session.execute(
-        text("SELECT id, name, timezone FROM scoring_centers WHERE active ORDER BY id")
+    rows = await run_sql(
+        session, "SELECT id, name, timezone FROM scoring_centers WHERE active ORDER BY id"
     )
     return [Center(i, name, ZoneInfo(zone)) for i, name, zone in rows]
 
@@ -500,7 +497,7 @@ async def unit_path(session: AsyncSession, kind: UnitKind, unit_id: str) -> Unit
     query = _PATH_QUERIES.get(kind)
     if query is None:
         raise ValueError(f"unknown unit kind {kind!r}")
-    row = (await session.execute(text(query), {"id": unit_id})).first()
+    row = (await run_sql(session, query, {"id": unit_id})).first()
     return UnitPath(*row) if row is not None else None
 
 
@@ -512,15 +509,16 @@ async def unit_exists(session: AsyncSession, kind: UnitKind, unit_id: str) -> bo
 async def find_unit(session: AsyncSession, unit_id: str) -> UnitPath | None:
     """Return the unit with this id, whatever its kind (unit ids are unique across kinds)."""
     query = " UNION ALL ".join(f"({q})" for q in _PATH_QUERIES.values())
-    row = (await session.execute(text(query), {"id": unit_id})).first()
+    row = (await run_sql(session, query, {"id": unit_id})).first()
     return UnitPath(*row) if row is not None else None
 
 
 async def agent_unit_path(session: AsyncSession, agent_id: str, day: date) -> UnitPath | None:
     """Return the team, department and center the agent belonged to on `day`."""
     row = (
-        await session.execute(
-            text(
+        await run_sql(
+            session,
+            (
                 "SELECT d.center_id, t.department_id, m.team_id "
                 + _MEMBER_JOIN
                 + f"WHERE m.agent_id = :agent AND {_VALID_ON}"
@@ -540,28 +538,26 @@ async def read_tree(session: AsyncSession, *, on: date | None = None) -> dict[st
     """
     if on is not None:
         return await _tree_on(session, on)
-    centers_ = await session.execute(
-        text("SELECT id, name, timezone FROM scoring_centers WHERE active")
+    centers_ = await run_sql(session, "SELECT id, name, timezone FROM scoring_centers WHERE active")
+    departments = await run_sql(
+        session, "SELECT id, center_id, name FROM scoring_departments WHERE active"
     )
-    departments = await session.execute(
-        text("SELECT id, center_id, name FROM scoring_departments WHERE active")
-    )
-    teams = await session.execute(
-        text("SELECT id, department_id, name FROM scoring_teams WHERE active")
-    )
-    agents = await session.execute(
-        text(
+    teams = await run_sql(session, "SELECT id, department_id, name FROM scoring_teams WHERE active")
+    agents = await run_sql(
+        session,
+        (
             "SELECT a.id, m.team_id, a.name FROM scoring_memberships m "
             "JOIN scoring_agents a ON a.id = m.agent_id WHERE m.valid_to IS NULL"
-        )
+        ),
     )
     return _assemble(list(centers_), list(departments), list(teams), list(agents))
 
 
 async def _tree_on(session: AsyncSession, day: date) -> dict[str, Any]:
     rows = list(
-        await session.execute(
-            text(
+        await run_sql(
+            session,
+            (
                 "SELECT c.id, c.name, c.timezone, d.id, d.name, t.id, t.name, a.id, a.name "
                 + _MEMBER_JOIN
                 + f"JOIN scoring_agents a ON a.id = m.agent_id WHERE {_VALID_ON}"
@@ -609,40 +605,40 @@ def _assemble(
 async def load_snapshot(session: AsyncSession) -> OrgSnapshot:
     """Read the stored organisation for planning a change."""
     snapshot = OrgSnapshot()
-    for i, name, zone, active in await session.execute(
-        text("SELECT id, name, timezone, active FROM scoring_centers")
+    for i, name, zone, active in await run_sql(
+        session, "SELECT id, name, timezone, active FROM scoring_centers"
     ):
         snapshot.centers[i] = UnitState(None, name, active, zone)
-    for i, parent, name, active in await session.execute(
-        text("SELECT id, center_id, name, active FROM scoring_departments")
+    for i, parent, name, active in await run_sql(
+        session, "SELECT id, center_id, name, active FROM scoring_departments"
     ):
         snapshot.departments[i] = UnitState(parent, name, active)
-    for i, parent, name, active in await session.execute(
-        text("SELECT id, department_id, name, active FROM scoring_teams")
+    for i, parent, name, active in await run_sql(
+        session, "SELECT id, department_id, name, active FROM scoring_teams"
     ):
         snapshot.teams[i] = UnitState(parent, name, active)
-    for i, name, active in await session.execute(
-        text("SELECT id, name, active FROM scoring_agents")
-    ):
+    for i, name, active in await run_sql(session, "SELECT id, name, active FROM scoring_agents"):
         snapshot.agents[i] = UnitState(None, name, active)
-    for i, agent, team, since in await session.execute(
-        text(
+    for i, agent, team, since in await run_sql(
+        session,
+        (
             "SELECT id, agent_id, team_id, valid_from FROM scoring_memberships "
             "WHERE valid_to IS NULL"
-        )
+        ),
     ):
         snapshot.open_memberships[agent] = OpenMembership(i, team, since)
-    for agent, left in await session.execute(
-        text(
+    for agent, left in await run_sql(
+        session,
+        (
             "SELECT agent_id, max(valid_to) FROM scoring_memberships "
             "WHERE valid_to IS NOT NULL GROUP BY agent_id"
-        )
+        ),
     ):
         snapshot.last_left[agent] = left
     return snapshot
 
 
-# --- repository writes (never commit) ---------------------------------------------------------------
+# --- repository writes (never commit) ------------------------------------------------------------
 
 
 class OrgRejected(Exception):
@@ -691,7 +687,7 @@ async def apply_org(
     problems = tree_problems(tree)
     if problems:
         raise OrgRejected(problems)
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": _ORG_LOCK})
+    await run_sql(session, "SELECT pg_advisory_xact_lock(hashtext(:k))", {"k": _ORG_LOCK})
     plan = plan_org(await load_snapshot(session), tree, effective_from=effective_from, now=now)
     if plan.problems:
         raise OrgRejected(plan.problems)
@@ -704,8 +700,9 @@ async def _write_units(session: AsyncSession, plan: OrgPlan) -> None:
     for kind in KINDS:  # parents before children (foreign keys)
         changes = plan.units[kind]
         if changes.upsert:
-            await session.execute(
-                text(_UPSERTS[kind]),
+            await run_sql(
+                session,
+                (_UPSERTS[kind]),
                 {
                     "id": [i for i, _ in changes.upsert],
                     "name": [u.name for _, u in changes.upsert],
@@ -713,8 +710,9 @@ async def _write_units(session: AsyncSession, plan: OrgPlan) -> None:
                 },
             )
         if changes.deactivate:
-            await session.execute(
-                text(
+            await run_sql(
+                session,
+                (
                     f"UPDATE {_TABLES[kind]} SET active = false, updated_at = now() "
                     "WHERE id = ANY(CAST(:ids AS text[]))"
                 ),
@@ -724,29 +722,33 @@ async def _write_units(session: AsyncSession, plan: OrgPlan) -> None:
 
 async def _write_memberships(session: AsyncSession, m: MembershipChanges) -> None:
     if m.dropped:
-        await session.execute(
-            text("DELETE FROM scoring_memberships WHERE id = ANY(CAST(:ids AS bigint[]))"),
+        await run_sql(
+            session,
+            ("DELETE FROM scoring_memberships WHERE id = ANY(CAST(:ids AS bigint[]))"),
             {"ids": m.dropped},
         )
     if m.retargeted:
-        await session.execute(
-            text(
+        await run_sql(
+            session,
+            (
                 "UPDATE scoring_memberships m SET team_id = u.team FROM unnest("
                 "CAST(:ids AS bigint[]), CAST(:teams AS text[])) AS u(id, team) WHERE m.id = u.id"
             ),
             {"ids": [i for i, _ in m.retargeted], "teams": [t for _, t in m.retargeted]},
         )
     if m.closed:
-        await session.execute(
-            text(
+        await run_sql(
+            session,
+            (
                 "UPDATE scoring_memberships m SET valid_to = u.day FROM unnest("
                 "CAST(:ids AS bigint[]), CAST(:days AS date[])) AS u(id, day) WHERE m.id = u.id"
             ),
             {"ids": [i for i, _ in m.closed], "days": [d for _, d in m.closed]},
         )
     if m.opened:
-        await session.execute(
-            text(
+        await run_sql(
+            session,
+            (
                 "INSERT INTO scoring_memberships (agent_id, team_id, valid_from) "
                 "SELECT * FROM unnest(CAST(:agents AS text[]), CAST(:teams AS text[]), "
                 "CAST(:days AS date[]))"
@@ -759,7 +761,7 @@ async def _write_memberships(session: AsyncSession, m: MembershipChanges) -> Non
         )
 
 
-# --- admin API ----------------------------------------------------------------------------------
+# --- admin API -----------------------------------------------------------------------------------
 
 org_router = APIRouter(prefix="/v1", tags=["org"])
 

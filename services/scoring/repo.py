@@ -242,28 +242,48 @@ async def mark_dirty(session: AsyncSession, days: Collection[date]) -> None:
         )
 
 
-async def advance_watermark(session: AsyncSession, latest: datetime) -> None:
+async def advance_watermarks(
+    session: AsyncSession, latest: Mapping[tuple[str, int], datetime]
+) -> None:
+    """Raise each partition's event-time high-water mark."""
+    if not latest:
+        return
+    keys = list(latest)
     await session.execute(
         text(
-            "INSERT INTO scoring_watermark (id, max_occurred_at, touched_at) VALUES (1, :t, now()) "
-            "ON CONFLICT (id) DO UPDATE SET touched_at = now(), max_occurred_at = "
-            "GREATEST(scoring_watermark.max_occurred_at, EXCLUDED.max_occurred_at)"
+            "INSERT INTO scoring_watermarks (topic, partition, max_occurred_at, touched_at) "
+            "SELECT t, p, m, now() FROM unnest(CAST(:t AS text[]), CAST(:p AS int[]), "
+            "CAST(:m AS timestamptz[])) AS u(t, p, m) ON CONFLICT (topic, partition) DO UPDATE "
+            "SET touched_at = now(), max_occurred_at = "
+            "GREATEST(scoring_watermarks.max_occurred_at, EXCLUDED.max_occurred_at)"
         ),
-        {"t": latest},
+        {"t": [k[0] for k in keys], "p": [k[1] for k in keys], "m": [latest[k] for k in keys]},
     )
 
 
-async def watermark(session: AsyncSession) -> tuple[datetime | None, float | None]:
-    """The event-time watermark and how many seconds ago events were last applied."""
+async def watermark(
+    session: AsyncSession, idle_after_seconds: float
+) -> tuple[datetime | None, float | None]:
+    """The event-time watermark and how many seconds ago events were last applied.
+
+    The watermark is the lowest high-water mark of the partitions still
+    receiving events, so a partition read behind the others (a replayed
+    backlog) holds settlement back; partitions idle for `idle_after_seconds`
+    are drained and no longer count.
+    """
     row = (
         await session.execute(
             text(
-                "SELECT max_occurred_at, EXTRACT(EPOCH FROM now() - touched_at) "
-                "FROM scoring_watermark WHERE id = 1"
-            )
+                "SELECT COALESCE(min(max_occurred_at) FILTER (WHERE touched_at > "
+                "now() - make_interval(secs => :idle)), max(max_occurred_at)), "
+                "EXTRACT(EPOCH FROM now() - max(touched_at)) FROM scoring_watermarks"
+            ),
+            {"idle": idle_after_seconds},
         )
     ).first()
-    return (row[0], float(row[1])) if row else (None, None)
+    if row is None or row[1] is None:
+        return None, None
+    return row[0], float(row[1])
 
 
 async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTotals, list[int]]]:

@@ -108,7 +108,8 @@ def score_center_day(
 ) -> list[ScoreRow]:
     """Score every owner of one center for one day.
 
-    Agents are scored on their own totals; teams, departments and the center
+    Agents are scored on their own totals (an agent without any activity that
+    day is off and gets no rows); teams, departments and the center
     on their members' pooled totals, each with the tiers of its kind. The
     computed center average of an indicator is the mean of the center's rated
     agents; percentile peers are the owners of the same kind in the center.
@@ -172,9 +173,9 @@ def _owners(
         ("center", center_id), _Owner("center", center_id, center_id, None, None)
     )
     for m in members:
-        if m.center_id != center_id:
-            continue
-        agent_totals, histogram = totals.get(m.agent_id, (DayTotals(), [0, 0, 0, 0, 0]))
+        if m.center_id != center_id or m.agent_id not in totals:
+            continue  # a day without any activity is a day off: nothing to rate
+        agent_totals, histogram = totals[m.agent_id]
         agent = _Owner("agent", m.agent_id, center_id, m.department_id, m.team_id)
         agent.pool(agent_totals, histogram)
         owners[("agent", m.agent_id)] = agent

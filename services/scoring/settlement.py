@@ -119,7 +119,7 @@ class Settlement:
                     if not await _lock(session, "scoring:settle"):
                         return []
                     zones = await repo.center_zones(session)
-                    watermark, idle = await repo.watermark(session)
+                    watermark, idle = await repo.watermark(session, self._rounds.quiet_seconds)
                     candidates = {c: await repo.unsettled_days(session, c) for c in zones}
                 now = self._clock()
                 quiet = idle is None or idle >= self._rounds.quiet_seconds

@@ -1,0 +1,3 @@
+from services.alerting.app import main
+
+main()

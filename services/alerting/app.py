@@ -1,0 +1,238 @@
+"""Alerting service wiring: settings, database, consumer, ticker, SMS dispatcher, routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from services.alerting.api import router
+from services.alerting.config import AlertingSettings
+from services.alerting.detection import PRODUCER, Detector, RuleBook, seed_default_rules
+from services.alerting.dispatcher import SmsDispatcher
+from services.alerting.domain import RecipientRateLimit
+from services.alerting.handlers import ComplaintHandler
+from services.alerting.metrics import AlertingMetrics
+from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
+from services.alerting.ticker import Ticker
+from shared.auth.tokens import TokenVerifier
+from shared.consumer import TransactionalConsumer
+from shared.contracts.topics import COMPLAINTS
+from shared.db import make_engine, make_session_factory, ping, unit_of_work
+from shared.errors import install_error_handlers
+from shared.health import health_router
+from shared.kafka import EventProducer, ensure_topics
+from shared.logging import configure_logging, get_logger
+from shared.metrics import metrics_router, new_registry
+from shared.migrate import migrate
+from shared.outbox import OutboxRelay
+from shared.settings import get_settings
+
+log = get_logger(__name__)
+
+
+def make_provider(settings: AlertingSettings) -> SmsProvider:
+    """Return the configured SMS provider (`SMS_PROVIDER`)."""
+    if settings.sms_provider == "http":
+        assert settings.sms_http_url is not None
+        return HttpProvider(
+            settings.sms_http_url,
+            token=settings.sms_http_token,
+            timeout=settings.sms_http_timeout_seconds,
+            receipt_url=settings.sms_receipt_url,
+            receipt_token=settings.sms_receipt_token,
+        )
+    if settings.sms_provider == "smpp":
+        from services.alerting.smpp import SmppProvider
+
+        return SmppProvider(
+            host=settings.smpp_host,
+            port=settings.smpp_port,
+            system_id=settings.smpp_system_id,
+            password=settings.smpp_password,
+            source=settings.smpp_source_addr,
+        )
+    return LogProvider()
+
+
+async def _start_when_ready(
+    broker: KafkaBroker, settings: AlertingSettings, started: asyncio.Event
+) -> None:
+    """Migrate, seed the rules and start consuming, retrying while Kafka or the DB is down."""
+    delay = 1.0
+    while True:
+        try:
+            await migrate(settings.database_url)
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+            )
+            await broker.start()
+            log.info("complaint consumer started", group=settings.consumer_group)
+            started.set()
+            return
+        except Exception as exc:  # not reachable yet: keep trying
+            log.warning(
+                "Kafka or database not ready; retrying", error=str(exc)[:200], in_seconds=delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+def create_app(settings: AlertingSettings | None = None) -> FastAPI:
+    """Build the alerting application."""
+    settings = settings or get_settings(AlertingSettings)
+    registry = new_registry()
+    metrics = AlertingMetrics.create(registry)
+    zone = ZoneInfo(settings.timezone)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    sessions = make_session_factory(engine)
+    events = EventProducer(settings.kafka_bootstrap_servers)
+    relay = OutboxRelay(
+        producer_name=PRODUCER,
+        engine=engine,
+        kafka=events,
+        registry=registry,
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    provider = make_provider(settings)
+    dispatcher = SmsDispatcher(
+        sessions=sessions,
+        provider=provider,
+        metrics=metrics,
+        rate_limit=RecipientRateLimit(
+            settings.sms_rate_limit_count, timedelta(seconds=settings.sms_rate_limit_window_seconds)
+        ),
+        batch_size=settings.sms_batch_size,
+        poll_seconds=settings.sms_poll_seconds,
+        lease=timedelta(seconds=settings.sms_lease_seconds),
+        max_attempts=settings.sms_max_attempts,
+        backoff_base=settings.sms_backoff_base_seconds,
+        backoff_max=settings.sms_backoff_max_seconds,
+    )
+
+    def after_commit() -> None:
+        relay.wake()
+        dispatcher.wake()
+
+    detector = Detector(rules=RuleBook(), metrics=metrics, zone=zone, provider=provider.name)
+    handler = ComplaintHandler(
+        detector=detector,
+        metrics=metrics,
+        max_clock_lead=timedelta(hours=settings.max_clock_lead_hours),
+    )
+    ticker = Ticker(
+        sessions=sessions,
+        detector=detector,
+        metrics=metrics,
+        zone=zone,
+        interval=settings.tick_seconds,
+        alpha=settings.baseline_alpha,
+        retention=timedelta(days=settings.retention_days),
+        after_commit=after_commit,
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="alerting",
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="alerting")],
+        logger=get_logger("faststream"),
+    )
+    consumer = TransactionalConsumer(
+        name=settings.consumer_group,
+        sessions=sessions,
+        apply=handler.apply,
+        dead_letters=events,
+        registry=registry,
+        after_commit=after_commit,
+    )
+    consumer.subscribe(broker, COMPLAINTS.name, max_records=settings.max_records)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started = asyncio.Event()
+        starter = asyncio.create_task(_start_when_ready(broker, settings, started))
+        background: list[asyncio.Task[None]] = []
+
+        async def run_when_started() -> None:
+            await started.wait()
+            async with unit_of_work(sessions) as session:
+                await seed_default_rules(session)
+            relay.start()
+            await dispatcher.start()
+            ticker.start()
+            log.info("alerting running", sms_provider=provider.name)
+
+        background.append(asyncio.create_task(run_when_started()))
+        try:
+            yield
+        finally:
+            log.info("alerting stopping")
+            for task in (starter, *background):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await broker.stop()  # in-flight batches finish or stay uncommitted
+            await ticker.stop()
+            await dispatcher.stop()
+            await relay.stop()
+            await events.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="service garden — alerting",
+        version="1.0.0",
+        description="Complaint-surge detection and SMS escalation up the management chain.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.sessions = sessions
+    app.state.detector = detector
+    app.state.dispatcher = dispatcher
+    app.state.ticker = ticker
+    app.state.after_commit = after_commit
+    key = settings.jwt_public_key or settings.jwt_secret
+    if key:
+        app.state.token_verifier = TokenVerifier(
+            key=key, algorithms=settings.jwt_algorithms, issuer=settings.jwt_issuer
+        )
+    install_error_handlers(app)
+
+    async def kafka_ready() -> None:
+        await events.check_reachable()
+
+    async def database_ready() -> None:
+        await ping(engine)
+
+    app.include_router(health_router({"kafka": kafka_ready, "database": database_ready}))
+    app.include_router(metrics_router(registry))
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Run the alerting service."""
+    settings = get_settings(AlertingSettings)
+    configure_logging(service="alerting", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(
+        "services.alerting.app:create_app",
+        factory=True,
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

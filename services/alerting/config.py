@@ -1,0 +1,54 @@
+"""Alerting settings (environment variables)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from shared.settings import ServiceSettings
+
+
+class AlertingSettings(ServiceSettings):
+    """Settings of the alerting service; SMS provider settings are checked at start."""
+
+    service_name: str = "alerting"
+    http_port: int = 8003
+    consumer_group: str = "alerting"
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    max_records: int = Field(default=2000, ge=1, le=100_000)
+    timezone: str = Field(default="Asia/Shanghai", description="hours of the week are local")
+    tick_seconds: float = Field(default=5.0, gt=0, le=300, description="wall-clock evaluation")
+    baseline_alpha: float = Field(default=0.3, gt=0, le=1, description="EWMA weight of an hour")
+    max_clock_lead_hours: float = Field(
+        default=24.0, gt=0, description="how far ahead of the wall clock event time may run"
+    )
+    retention_days: int = Field(default=15, ge=2, description="minute buckets kept (history)")
+
+    sms_provider: Literal["log", "http", "smpp"] = "log"
+    sms_http_url: str | None = None
+    sms_http_token: str | None = None
+    sms_http_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    sms_receipt_url: str | None = Field(
+        default=None, description="our receipt callback the HTTP gateway is told to call"
+    )
+    sms_receipt_token: str | None = None
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = Field(default=2775, ge=1, le=65535)
+    smpp_system_id: str = "alerting"
+    smpp_password: str = ""
+    smpp_source_addr: str = "10086"
+    sms_batch_size: int = Field(default=50, ge=1, le=1000)
+    sms_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    sms_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    sms_max_attempts: int = Field(default=15, ge=1, le=1000)
+    sms_backoff_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    sms_backoff_max_seconds: float = Field(default=120.0, gt=0, le=86_400)
+    sms_rate_limit_count: int = Field(default=20, ge=1, description="SMS per recipient …")
+    sms_rate_limit_window_seconds: float = Field(default=600.0, gt=0, description="… per window")
+
+    @model_validator(mode="after")
+    def _provider_complete(self) -> AlertingSettings:
+        if self.sms_provider == "http" and not self.sms_http_url:
+            raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")
+        return self

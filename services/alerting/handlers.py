@@ -1,0 +1,119 @@
+"""The complaint consumer: cc.complaints.v1 → minute buckets → assessment → SMS + events.
+
+Runs inside `TransactionalConsumer`'s transaction (dedup claim, one commit,
+offsets after the commit). Per batch:
+  1. advance each category's detection clock to its latest `occurred_at`
+     (capped at `max_clock_lead_hours` ahead of the wall clock);
+  2. count each complaint once (`alert_complaints`), subtract withdrawn ones,
+     add both to the per-minute buckets in one statement;
+  3. assess every series the batch touched, under the series lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.alerting import repo
+from services.alerting.detection import Detector
+from services.alerting.domain import SurgeRule, hour_of, minute_of
+from services.alerting.metrics import AlertingMetrics
+from shared.consumer import Delivery
+from shared.contracts.events import ComplaintFiled, ComplaintUpdated
+
+
+class ComplaintHandler:
+    """Applies batches of complaint events."""
+
+    def __init__(
+        self,
+        *,
+        detector: Detector,
+        metrics: AlertingMetrics,
+        max_clock_lead: timedelta,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._detector = detector
+        self._metrics = metrics
+        self._max_lead = max_clock_lead
+        self._wall = wall
+
+    async def apply(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        wall = self._wall()
+        filings: list[tuple[ComplaintFiled, datetime]] = []  # with the record's timestamp
+        withdrawals: list[str] = []
+        latest: dict[str, datetime] = {}
+        for delivery in deliveries:
+            event = delivery.payload
+            if isinstance(event, ComplaintFiled):
+                produced = datetime.fromtimestamp(delivery.record.timestamp / 1000, UTC)
+                filings.append((event, produced))
+                at = min(event.occurred_at, wall + self._max_lead)
+                latest[event.category] = max(latest.get(event.category, at), at)
+            elif isinstance(event, ComplaintUpdated) and event.status == "withdrawn":
+                withdrawals.append(event.complaint_id)
+            else:
+                self._metrics.complaints.labels("ignored").inc()
+        clocks = await repo.advance_clocks(session, latest, wall)
+
+        counted = await repo.register_filings(
+            session,
+            [
+                (f.complaint_id, f.category, f.region, minute_of(self._capped(f.occurred_at, wall)))
+                for f, _ in filings
+            ],
+        )
+        self._metrics.complaints.labels("duplicate").inc(len(filings) - len(counted))
+        self._metrics.complaints.labels("counted").inc(len(counted))
+        filed: Counter[tuple[str, str, datetime]] = Counter()
+        first_seen: dict[tuple[str, str], datetime] = {}  # (category, region) → record time
+        for event, produced in filings:
+            if event.complaint_id not in counted:
+                continue
+            counted.discard(event.complaint_id)  # a batch may carry the same complaint twice
+            at = self._capped(event.occurred_at, wall)
+            filed[(event.category, event.region, minute_of(at))] += 1
+            key = (event.category, event.region)
+            first_seen[key] = min(first_seen.get(key, produced), produced)
+        withdrawn_rows = await repo.register_withdrawals(session, withdrawals)
+        withdrawn: Counter[tuple[str, str, datetime]] = Counter(withdrawn_rows)
+        self._metrics.complaints.labels("withdrawn").inc(len(withdrawn_rows))
+        await repo.add_to_buckets(session, filed, withdrawn)
+
+        touched = {(c, r) for c, r, _ in filed} | {(c, r) for c, r, _ in withdrawn}
+        if not touched:
+            return
+        if {category for category, _ in touched} - set(clocks):  # withdrawals only
+            clocks = {**await repo.load_clocks(session), **clocks}
+        rules = await self._detector.rules.refresh(session)
+        work: dict[tuple[str, str], tuple[SurgeRule, datetime | None]] = {}
+        for category, region in touched:
+            for rule in rules:
+                if rule.category != category:
+                    continue
+                series_region = rule.series_region(region)
+                if series_region is None:
+                    continue
+                seen = first_seen.get((category, region))
+                key = (rule.rule_id, series_region)
+                previous = work.get(key, (rule, None))[1]
+                work[key] = (rule, min(filter(None, (previous, seen)), default=None))
+        series = {(rule.category, region): rule for (_, region), (rule, _) in work.items()}
+        await repo.ensure_series(
+            session,
+            {key: hour_of(clocks[key[0]].now(wall)) for key in series if key[0] in clocks},
+        )
+        await repo.lock_series(session, series)
+        for (_, region), (rule, seen) in sorted(work.items(), key=lambda kv: kv[0]):
+            clock = clocks.get(rule.category)
+            if clock is None:
+                continue
+            await self._detector.assess_series(
+                session, rule=rule, region=region, now=clock.now(wall), detected_at=seen
+            )
+
+    def _capped(self, at: datetime, wall: datetime) -> datetime:
+        return min(at, wall + self._max_lead)
