@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -63,25 +63,15 @@ def make_provider(settings: AlertingSettings) -> SmsProvider:
     return LogProvider()
 
 
-async def _start_when_ready(
-    broker: KafkaBroker, settings: AlertingSettings, started: asyncio.Event
-) -> None:
-    """Migrate, seed the rules and start consuming, retrying while Kafka or the DB is down."""
+async def _retrying(what: str, step: Callable[[], Awaitable[None]]) -> None:
+    """Run `step` until it succeeds, backing off while a dependency is down."""
     delay = 1.0
     while True:
         try:
-            await migrate(settings.database_url)
-            await ensure_topics(
-                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
-            )
-            await broker.start()
-            log.info("complaint consumer started", group=settings.consumer_group)
-            started.set()
+            await step()
             return
         except Exception as exc:  # not reachable yet: keep trying
-            log.warning(
-                "Kafka or database not ready; retrying", error=str(exc)[:200], in_seconds=delay
-            )
+            log.warning(f"{what} not ready; retrying", error=str(exc)[:200], in_seconds=delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
 
@@ -157,25 +147,33 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        started = asyncio.Event()
-        starter = asyncio.create_task(_start_when_ready(broker, settings, started))
-        background: list[asyncio.Task[None]] = []
-
-        async def run_when_started() -> None:
-            await started.wait()
+        async def prepare_database() -> None:
+            await migrate(settings.database_url)
             async with unit_of_work(sessions) as session:
                 await seed_default_rules(session)
+
+        async def start_consumer() -> None:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+            )
+            await broker.start()
+            log.info("complaint consumer started", group=settings.consumer_group)
+
+        async def start() -> None:
+            # SMS, ticks and the outbox need only the database: they run while Kafka is down.
+            await _retrying("database", prepare_database)
             relay.start()
             await dispatcher.start()
             ticker.start()
             log.info("alerting running", sms_provider=provider.name)
+            await _retrying("Kafka", start_consumer)
 
-        background.append(asyncio.create_task(run_when_started()))
+        starter = asyncio.create_task(start())
         try:
             yield
         finally:
             log.info("alerting stopping")
-            for task in (starter, *background):
+            for task in (starter,):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

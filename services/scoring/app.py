@@ -21,6 +21,7 @@ from services.scoring.config import ScoringSettings
 from services.scoring.configuration import config_loader, extra_routers
 from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import EventApplier, ScoringRules
+from services.scoring.library import lock_center_config
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
 from shared.auth.tokens import TokenVerifier
 from shared.consumer import TransactionalConsumer
@@ -113,6 +114,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         policy_for=lambda _center: policy,
         registry=registry,
         after_commit=relay.wake,
+        lock_center=lock_center_config,
         rounds=Rounds(
             settings.preview_seconds, settings.settle_check_seconds, settings.quiet_seconds
         ),

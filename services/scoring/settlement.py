@@ -62,6 +62,7 @@ class Settlement:
         policy_for: PolicyFor,
         registry: CollectorRegistry,
         after_commit: Callable[[], None],
+        lock_center: Callable[[AsyncSession, str], Awaitable[None]],
         rounds: Rounds = Rounds(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -69,6 +70,7 @@ class Settlement:
         self._load_config = load_config
         self._policy_for = policy_for
         self._after_commit = after_commit
+        self._lock_center = lock_center
         self._rounds = rounds
         self._clock = clock
         self._tasks: list[asyncio.Task[None]] = []
@@ -136,6 +138,7 @@ class Settlement:
                         async with session.begin():
                             if not await _lock(session, "scoring:settle"):
                                 return settled
+                            await self._lock_center(session, center)
                             if await repo.settle_day(session, center, day):
                                 await self._score(session, day, settle=True, only_center=center)
                                 settled.append((center, day))

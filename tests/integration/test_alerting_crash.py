@@ -104,7 +104,7 @@ async def test_kill_9_between_detection_and_sending_sends_each_sms_once(
         _kill(alerting)
         await sink.mode("up")
         alerting = await _start(env)
-        await wait_for(lambda: _when(sink.messages(), lambda m: len(m) == 2))
+        await wait_for(lambda: _when(sink.messages(), lambda m: len(m) == 2), within=45)
 
         # 2. The gateway takes the L3 SMS but holds its answer; the sender dies meanwhile.
         await sink.mode("hold", hold_seconds=30, receipt_delay=60)  # no receipt before the kill
@@ -112,7 +112,7 @@ async def test_kill_9_between_detection_and_sending_sends_each_sms_once(
             "/v1/events/complaint.filed", json=complaints(cat, 4), headers={"X-API-Key": CRM_KEY}
         )
         assert response.status_code == 202
-        await wait_for(lambda: _when(sink.messages(), lambda m: len(m) == 3))
+        await wait_for(lambda: _when(sink.messages(), lambda m: len(m) == 3), within=45)
         _kill(alerting)
         await sink.mode("up")
         alerting = await _start(env)  # the lease runs out; the SMS goes again, same key
@@ -122,7 +122,14 @@ async def test_kill_9_between_detection_and_sending_sends_each_sms_once(
             done = len(sms) == 3 and all(s["status"] == "delivered" for s in sms)
             return sms if done else None
 
-        sms = await wait_for(settled, within=30)
+        try:
+            sms = await wait_for(settled, within=45)
+        except AssertionError:
+            state = [
+                (s["level"], s["status"], s["attempts"], s["last_error"], s["lease_until"])
+                for s in await _sms(database, cat)
+            ]
+            raise AssertionError(f"not settled: {state} sink: {await sink.messages()}") from None
         received = await sink.messages()
         assert len(received) == 3, "every SMS reached the gateway once"
         assert Counter(m["to"] for m in received) == Counter(s["phone"] for s in sms)
