@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
@@ -192,3 +192,44 @@ async def ensure_topics(
                 await admin.create_topics(missing)
     finally:
         await admin.close()
+
+
+class BacklogProbe:
+    """Measures a consumer group's backlog: records on its topics not yet committed."""
+
+    def __init__(self, bootstrap_servers: str, group: str, topics: Iterable[str]) -> None:
+        self._bootstrap = bootstrap_servers
+        self._group = group
+        self._topics = list(topics)
+        self._admin: AIOKafkaAdminClient | None = None
+        self._reader: AIOKafkaConsumer | None = None
+
+    async def backlog(self) -> int:
+        """Return how many records the group has yet to commit (raises if Kafka is down)."""
+        if self._admin is None or self._reader is None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+            self._reader = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap, enable_auto_commit=False
+            )
+            await self._admin.start()
+            await self._reader.start()
+        metadata = await self._reader._client.fetch_all_metadata()
+        partitions = [
+            TopicPartition(t, p)
+            for t in self._topics
+            for p in metadata.partitions_for_topic(t) or ()
+        ]
+        ends = await self._reader.end_offsets(partitions)
+        committed = await self._admin.list_consumer_group_offsets(self._group)
+        behind = 0
+        for tp, end in ends.items():
+            done = committed.get(tp)
+            behind += end - (done.offset if done is not None and done.offset >= 0 else 0)
+        return behind
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            await self._reader.stop()
+        if self._admin is not None:
+            await self._admin.close()
+        self._admin = self._reader = None

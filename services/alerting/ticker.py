@@ -88,9 +88,11 @@ class Ticker:
                 return False
             rules = await self._detector.rules.refresh(session)
             clocks = await repo.load_clocks(session)
-            for rule_id, category, region in await repo.active_series(session):
+            active = await repo.active_series(session)
+            # every lock up front, in the consumer's order: no deadlock between them
+            await repo.lock_series(session, [(category, region) for _, category, region in active])
+            for rule_id, category, region in active:
                 now = clocks[category].now(wall) if category in clocks else wall
-                await repo.lock_series(session, [(category, region)])
                 rule = self._detector.rules.find(rule_id)
                 if rule is None:
                     await self._close_orphan(session, rule_id, region, now)

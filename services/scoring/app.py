@@ -29,7 +29,7 @@ from shared.contracts.topics import RAW_TOPICS
 from shared.db import make_engine, make_session_factory, ping
 from shared.errors import install_error_handlers
 from shared.health import health_router
-from shared.kafka import EventProducer, ensure_topics
+from shared.kafka import BacklogProbe, EventProducer, ensure_topics
 from shared.logging import configure_logging, get_logger
 from shared.metrics import metrics_router, new_registry
 from shared.migrate import migrate
@@ -108,6 +108,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         allowed_lateness=timedelta(hours=settings.allowed_lateness_hours),
         grace=timedelta(minutes=settings.settlement_grace_minutes),
     )
+    probe = BacklogProbe(
+        settings.kafka_bootstrap_servers, settings.consumer_group, [t.name for t in RAW_TOPICS]
+    )
     settlement = Settlement(
         sessions=sessions,
         load_config=config_loader(),
@@ -115,6 +118,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         registry=registry,
         after_commit=relay.wake,
         lock_center=lock_center_config,
+        backlog=probe.backlog,
         rounds=Rounds(
             settings.preview_seconds, settings.settle_check_seconds, settings.quiet_seconds
         ),
@@ -142,6 +146,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             await settlement.stop()
             await broker.stop()  # in-flight batches finish or stay uncommitted
             await relay.stop()
+            await probe.stop()
             await kafka.stop()
             await engine.dispose()
 

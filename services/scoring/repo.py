@@ -269,13 +269,15 @@ async def watermark(
     The watermark is the lowest high-water mark of the partitions still
     receiving events, so a partition read behind the others (a replayed
     backlog) holds settlement back; partitions idle for `idle_after_seconds`
-    are drained and no longer count.
+    are drained and no longer count. When every partition is idle (drained, or
+    the consumers are down) the lowest mark counts: silence is never taken as
+    progress, and a quiet night settles by the wall clock instead.
     """
     row = (
         await session.execute(
             text(
                 "SELECT COALESCE(min(max_occurred_at) FILTER (WHERE touched_at > "
-                "now() - make_interval(secs => :idle)), max(max_occurred_at)), "
+                "now() - make_interval(secs => :idle)), min(max_occurred_at)), "
                 "EXTRACT(EPOCH FROM now() - max(touched_at)) FROM scoring_watermarks"
             ),
             {"idle": idle_after_seconds},

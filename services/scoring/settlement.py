@@ -63,6 +63,7 @@ class Settlement:
         registry: CollectorRegistry,
         after_commit: Callable[[], None],
         lock_center: Callable[[AsyncSession, str], Awaitable[None]],
+        backlog: Callable[[], Awaitable[int]],
         rounds: Rounds = Rounds(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -71,6 +72,7 @@ class Settlement:
         self._policy_for = policy_for
         self._after_commit = after_commit
         self._lock_center = lock_center
+        self._backlog = backlog
         self._rounds = rounds
         self._clock = clock
         self._tasks: list[asyncio.Task[None]] = []
@@ -124,7 +126,7 @@ class Settlement:
                     watermark, idle = await repo.watermark(session, self._rounds.quiet_seconds)
                     candidates = {c: await repo.unsettled_days(session, c) for c in zones}
                 now = self._clock()
-                quiet = idle is None or idle >= self._rounds.quiet_seconds
+                quiet = await self._quiet(idle)
                 waiting = 0.0
                 for center, days in candidates.items():
                     policy = self._policy_for(center)
@@ -262,6 +264,20 @@ class Settlement:
             except Exception as exc:  # a failed round is retried next time
                 log.warning("scoring round failed", round=round_.__name__, error=str(exc)[:300])
             await asyncio.sleep(seconds)
+
+    async def _quiet(self, idle: float | None) -> bool:
+        """The stream is quiet: nothing applied lately and no backlog waiting in Kafka.
+
+        A consumer that is down or still catching up leaves a backlog, so the
+        wall clock never settles a day whose events are still to be read.
+        """
+        if idle is not None and idle < self._rounds.quiet_seconds:
+            return False
+        try:
+            return await self._backlog() == 0
+        except Exception as exc:  # Kafka unreachable: assume events may be waiting
+            log.warning("cannot measure the backlog", error=str(exc)[:200])
+            return False
 
 
 async def _lock(session: AsyncSession, name: str) -> bool:
