@@ -100,6 +100,13 @@ class TransactionalConsumer:
             ["consumer", "outcome"],
             registry=registry,
         )
+        self._batch_records = Histogram(
+            "consumer_batch_records",
+            "Records per consumed batch",
+            ["consumer"],
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000),
+            registry=registry,
+        )
         self._batch_seconds = Histogram(
             "consumer_batch_seconds",
             "Time to apply and commit one batch",
@@ -129,6 +136,7 @@ class TransactionalConsumer:
         """Apply one batch and acknowledge it, or rewind it for a retry."""
         records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
         deliveries = self._deliveries(records)
+        self._batch_records.labels(self.name).observe(len(records))
         with self._batch_seconds.labels(self.name).time():
             try:
                 applied = await self._apply_batch(deliveries)

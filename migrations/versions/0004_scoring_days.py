@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("withdrawn", sa.Boolean, nullable=False),
         sa.Column("counted", sa.Boolean, nullable=False),
         sa.Column("last_update_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("justified_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_table(
         "scoring_watermarks",

@@ -104,6 +104,9 @@ class ComplaintRecord(SQLModel, table=True):
     last_update_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    justified_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class Watermark(SQLModel, table=True):

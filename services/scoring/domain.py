@@ -185,8 +185,10 @@ def percentile_state(
     if not peers:
         return HealthState.HEALTHY
     worse = sum(1 for p in peers if (p < value if d is Direction.HIGHER else p > value))
-    # rank from the bottom: share of peers strictly worse than this value
-    if 100.0 * worse / len(peers) < tail_pct:
+    equal = sum(1 for p in peers if p == value)
+    # Mid-rank percentile from the bottom: ties share a rank, so equal values
+    # never all land in the tail, and a lone agent is not "the worst".
+    if 100.0 * (worse + equal / 2) / len(peers) < tail_pct:
         return HealthState.PESTS
     return HealthState.HEALTHY
 
@@ -288,7 +290,8 @@ def split_span(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[dat
         day = business_date(cursor, zone)
         _, day_end = day_bounds(day, zone)
         piece_end = min(end, day_end)
-        pieces.append((day, (piece_end - cursor).total_seconds()))
+        # Elapsed time, not wall-clock difference: a DST day lasts 23 or 25 hours.
+        pieces.append((day, piece_end.timestamp() - cursor.timestamp()))
         cursor = piece_end
     return pieces
 

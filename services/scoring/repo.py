@@ -121,8 +121,8 @@ async def complaints_for_update(
         return {}
     rows = await session.execute(
         text(
-            "SELECT complaint_id, agent_id, business_date, justified, withdrawn, last_update_at "
-            "FROM scoring_complaints WHERE complaint_id = ANY(CAST(:i AS text[])) FOR UPDATE"
+            "SELECT complaint_id, agent_id, business_date, justified, withdrawn, last_update_at, "
+            "justified_at FROM scoring_complaints WHERE complaint_id = ANY(CAST(:i AS text[])) FOR UPDATE"
         ),
         {"i": list(ids)},
     )
@@ -136,13 +136,14 @@ async def save_complaints(session: AsyncSession, views: Iterable[ComplaintView])
     await session.execute(
         text(
             "INSERT INTO scoring_complaints (complaint_id, agent_id, business_date, justified, "
-            "withdrawn, counted, last_update_at) SELECT * FROM unnest(CAST(:i AS text[]), "
-            "CAST(:a AS text[]), CAST(:d AS date[]), CAST(:j AS boolean[]), "
-            "CAST(:w AS boolean[]), CAST(:c AS boolean[]), CAST(:u AS timestamptz[])) "
+            "withdrawn, counted, last_update_at, justified_at) SELECT * FROM unnest("
+            "CAST(:i AS text[]), CAST(:a AS text[]), CAST(:d AS date[]), CAST(:j AS boolean[]), "
+            "CAST(:w AS boolean[]), CAST(:c AS boolean[]), CAST(:u AS timestamptz[]), "
+            "CAST(:ja AS timestamptz[])) "
             "ON CONFLICT (complaint_id) DO UPDATE SET agent_id = EXCLUDED.agent_id, "
             "business_date = EXCLUDED.business_date, justified = EXCLUDED.justified, "
             "withdrawn = EXCLUDED.withdrawn, counted = EXCLUDED.counted, "
-            "last_update_at = EXCLUDED.last_update_at"
+            "last_update_at = EXCLUDED.last_update_at, justified_at = EXCLUDED.justified_at"
         ),
         {
             "i": [v.complaint_id for v in views],
@@ -152,6 +153,7 @@ async def save_complaints(session: AsyncSession, views: Iterable[ComplaintView])
             "w": [v.withdrawn for v in views],
             "c": [v.counted for v in views],
             "u": [v.last_update_at for v in views],
+            "ja": [v.justified_at for v in views],
         },
     )
 

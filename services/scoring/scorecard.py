@@ -147,7 +147,9 @@ def score_center_day(
                     center_avg=center_avg.get(code),
                     peers=Peers(tuple(peers[code])),
                     history=history.get((kind, owner.id, code), ()),
-                    vetoed=veto_applies(code, owner.totals.justified_complaints, config.veto),
+                    # 一票否决 is about an agent's own service; units are judged on pooled data
+                    vetoed=kind == "agent"
+                    and veto_applies(code, owner.totals.justified_complaints, config.veto),
                 )
                 rows.append(
                     ScoreRow(

@@ -4,9 +4,10 @@ Two periodic rounds, each run by one instance at a time (a transaction-scoped
 advisory lock), each writing results and their `cc.scores.v1` records through
 the outbox in one transaction:
 
-- preview: re-score the days whose aggregates changed since the last round and
-  publish `score.previewed` for rows whose value, points or state moved
-  (throttled by the round interval; previews grow nothing);
+- preview: re-score the recent days (yesterday and today) whose aggregates
+  changed since the last round and publish `score.previewed` for rows whose
+  value, points or state moved (throttled by the round interval; previews grow
+  nothing; older days being replayed go straight to settlement);
 - settle: for each center, settle every day that is due by the event-time
   watermark or the wall clock; a settled day is final and publishes one
   `score.settled` record per owner, day and indicator.
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -107,8 +108,10 @@ class Settlement:
                 if not await _lock(session, "scoring:preview"):
                     return 0
                 published = 0
+                oldest = self._clock().date() - timedelta(days=1)
                 for day in await repo.take_dirty_days(session):
-                    published += await self._score(session, day, settle=False)
+                    if day >= oldest:  # days being replayed from the past settle, unpreviewed
+                        published += await self._score(session, day, settle=False)
         if published:
             self.previews.inc(published)
             self._after_commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -216,6 +216,9 @@ class ComplaintView:
     justified: bool | None = None
     withdrawn: bool = False
     last_update_at: datetime | None = None
+    """When the newest status update happened."""
+    justified_at: datetime | None = None
+    """When the newest event that stated `justified` happened."""
 
     @property
     def counted(self) -> bool:
@@ -226,27 +229,30 @@ class ComplaintView:
 def apply_complaint(
     view: ComplaintView | None, event: ComplaintFiled | ComplaintUpdated, zone: ZoneInfo
 ) -> ComplaintView:
-    """Fold a filing or an update into the complaint (updates may arrive first)."""
+    """Fold a filing or an update into the complaint, whatever order they arrive in.
+
+    The status follows the newest update; `justified` follows the newest event
+    (filing or update) that states it, so a status-only update never erases it.
+    """
     view = view or ComplaintView(event.complaint_id)
+    justified, justified_at = view.justified, view.justified_at
+    if event.justified is not None and (justified_at is None or event.occurred_at >= justified_at):
+        justified, justified_at = event.justified, event.occurred_at
     if isinstance(event, ComplaintFiled):
-        newer_update = view.last_update_at is not None and view.last_update_at > event.occurred_at
-        return ComplaintView(
-            view.complaint_id,
+        return replace(
+            view,
             agent_id=event.agent_id,
             business_date=business_date(event.occurred_at, zone) if event.agent_id else None,
-            justified=view.justified if newer_update else event.justified,
-            withdrawn=view.withdrawn,
-            last_update_at=view.last_update_at,
+            justified=justified,
+            justified_at=justified_at,
         )
-    if view.last_update_at is not None and event.occurred_at < view.last_update_at:
-        return view  # an older update arriving late changes nothing
-    return ComplaintView(
-        view.complaint_id,
-        agent_id=view.agent_id,
-        business_date=view.business_date,
-        justified=event.justified if event.justified is not None else view.justified,
-        withdrawn=event.status == "withdrawn",
-        last_update_at=event.occurred_at,
+    newest = view.last_update_at is None or event.occurred_at >= view.last_update_at
+    return replace(
+        view,
+        justified=justified,
+        justified_at=justified_at,
+        withdrawn=(event.status == "withdrawn") if newest else view.withdrawn,
+        last_update_at=event.occurred_at if newest else view.last_update_at,
     )
 
 

@@ -226,6 +226,10 @@ def test_computed_center_average_is_the_mean_of_rated_agents() -> None:
     # call volume average = mean(10, 20, 4, 30) = 16; pass is 80
     assert rows[("agent", "A2", "call_volume")].verdict.points == 2
     assert rows[("agent", "A1", "call_volume")].verdict.points == 0
+    # units are held to the agents' average too (not the mean of the units: 32 for teams)
+    assert rows[("team", "T2", "call_volume")].verdict.points == 2
+    assert rows[("department", "D2", "call_volume")].verdict.points == 2
+    assert rows[("center", "C1", "call_volume")].verdict.points == 2
 
 
 def test_computed_center_average_moves_with_the_other_agents() -> None:
@@ -316,15 +320,17 @@ def test_percentile_peers_are_owners_of_the_same_kind() -> None:
     lib = {
         **default_library(),
         "call_volume": dataclasses.replace(
-            default_library()["call_volume"], warning=WarningMethod.PERCENTILE
+            default_library()["call_volume"], warning=WarningMethod.PERCENTILE, tail_pct=30
         ),
     }
     tiers = {**default_tiers(), "call_volume": Tiers(0, None, 120, 110, 140)}
     rows = score(config=Config(library=lib, tiers=tiers))
-    # agents 10, 20, 4, 30: the bottom 20 % of four is the lowest one
+    # agents 10, 20, 4, 30 (mid-rank percentiles 37.5, 62.5, 12.5, 87.5): the lowest is in
+    # the bottom 30 %
     states = {a: rows[("agent", a, "call_volume")].verdict.state for a in ("A1", "A2", "A3", "A4")}
     assert states == {"A1": HEALTHY, "A2": HEALTHY, "A3": PESTS, "A4": HEALTHY}
-    # teams 34 and 30 are compared with each other, not with agents
+    # teams 34 and 30 are compared with each other (T2 at 25 %), not with the agents
+    # (among all six values 30 would sit at 66 %)
     assert rows[("team", "T2", "call_volume")].verdict.state is PESTS
     assert rows[("team", "T1", "call_volume")].verdict.state is HEALTHY
 

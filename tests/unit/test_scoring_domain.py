@@ -408,11 +408,6 @@ def test_percentile_tail_size_follows_tail_pct() -> None:
     assert pests == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="percentile_state: ties count as 'in the bottom tail' — when every peer has the same "
-    "value (or an agent is the center's only rated agent) everyone gets pests",
-)
 def test_percentile_ties_do_not_put_everyone_in_the_tail() -> None:
     peers = [95.0] * 10
     states = [percentile_state(v, 85, peers, 20, HIGHER) for v in peers]
@@ -563,12 +558,6 @@ def test_split_span_sums_to_the_span_new_york(start: datetime, seconds: int) -> 
     check_split(start, seconds, NEW_YORK)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="split_span: a middle piece covering a whole DST day is computed as day_end - cursor "
-    "with both datetimes in the same ZoneInfo, which Python subtracts as wall time (24 h), "
-    "so a 47 h span over 2026-03-08 in New York sums to 48 h",
-)
 def test_split_span_over_a_whole_dst_day() -> None:
     start = datetime(2026, 3, 7, 17, 0, tzinfo=UTC)  # 12:00 EST
     end = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)  # 12:00 EDT

@@ -587,11 +587,6 @@ def test_older_update_arriving_after_a_newer_one_is_ignored() -> None:
     assert justified_counts(tally) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply_complaint: a late filing takes `justified` from the newer update even when "
-    "that update said nothing (justified=null), dropping the filing's justified=True",
-)
 def test_status_only_update_before_the_filing_keeps_the_filings_justification() -> None:
     events = [
         filed("k1", FILED_AT, justified=True),
@@ -604,11 +599,6 @@ def test_status_only_update_before_the_filing_keeps_the_filings_justification() 
     assert justified_counts(tally) == {("A1", D3): 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply_complaint: an older update that set justified=True is dropped whole when a "
-    "newer status-only update (justified=null) arrived first, so the outcome depends on order",
-)
 def test_older_justifying_update_after_a_newer_status_only_update() -> None:
     events = [
         filed("k1", FILED_AT, justified=None),
