@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.contracts.events import EventBase, EventRejected, parse_event
+from shared.contracts.events import EventBase, EventRejected, parse_event_json
 from shared.dlq import dead_letter
 from shared.kafka import EventProducer, KafkaUnavailable
 from shared.kafka_consume import raw_batch_decoder, raw_batch_parser
@@ -59,7 +59,7 @@ Applier = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
 def decode_upstream_event(record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
     """Decode a raw-topic record as an upstream event; None when it is not one."""
     try:
-        event: EventBase = parse_event(orjson.loads(record.value or b""))
+        event: EventBase = parse_event_json(record.value or b"")
     except (orjson.JSONDecodeError, EventRejected):
         return None
     return Delivery(record=record, key=f"{event.source}/{event.event_id}"[:160], payload=event)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -276,6 +277,7 @@ def business_date(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+@lru_cache(maxsize=4096)
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """Start and end instants of a business day (23 or 25 hours across DST changes)."""
     start = datetime.combine(day, time(), zone)

@@ -162,8 +162,8 @@ def _call(**changes: Any) -> dict[str, Any]:
     ("changes", "field", "code"),
     [
         ({"occurred_at": "2026-03-02T10:00:00"}, "occurred_at", "timezone_aware"),
-        ({"occurred_at": 1_772_416_800}, "occurred_at", "value_error"),
-        ({"occurred_at": "yesterday"}, "occurred_at", "datetime_from_date_parsing"),
+        ({"occurred_at": 1_772_416_800}, "occurred_at", "datetime_type"),
+        ({"occurred_at": "yesterday"}, "occurred_at", "datetime_parsing"),
         ({"ended_at": "2026-03-02T09:00:00+08:00"}, "(event)", "value_error"),
         ({"talk_seconds": -5}, "talk_seconds", "greater_than_equal"),
         ({"talk_seconds": "240"}, "talk_seconds", "float_type"),
