@@ -60,11 +60,16 @@ services_up() {
 }
 
 demo_up() {
+  # The demo center: its org goes to scoring (members since 30 days ago), then the
+  # simulator posts three past days at once (they settle) and today live at 60x.
+  $PY -m simulator org --agents 120 --seed 7 --out "$ROOT/.local/demo-org.json" 2>/dev/null
+  $PY -m services.scoring.org_load "$ROOT/.local/demo-org.json" \
+    --effective-from "$(date -d '-30 days' +%F)" >/dev/null
   start_bg demo-load "$LOGS/demo-load.log" "$PY" -m simulator send --to http \
-    --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --days 1 \
-    --start-date "$(date +%F)" --realtime --speed 60 --seed 7 \
-    --surge "network:foshan:$(date -d '+20 minutes' +%H:%M):90:25"
-  echo "demo load: the simulator posts a live center (120 agents, 60x speed) to ingest"
+    --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --seed 7 \
+    --start-date "$(date -d '-3 days' +%F)" --days 4 --realtime --speed 60 \
+    --surge "network:foshan:$(date -d '+20 minutes' +%H:%M):90:25@$(date +%F)"
+  echo "demo load: 120 agents; three past days (settling) and today live at 60x speed"
 }
 
 stop_all() {
