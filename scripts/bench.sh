@@ -9,3 +9,4 @@ if ! command -v wrk >/dev/null; then
 fi
 mkdir -p bench-results
 .venv/bin/python -m tests.bench.bench_ingest
+.venv/bin/python -m tests.bench.bench_scoring

@@ -138,8 +138,7 @@ async def _change(
         await repo.lock_series(session, [(stored.incident.category, stored.incident.region)])
         stored = await repo.incident(session, incident_id, for_update=True)
         assert stored is not None
-        clocks = await repo.load_clocks(session)
-        clock = clocks.get(stored.incident.category)
+        clock = (await repo.load_clocks(session)).get(repo.STREAM)
         now = clock.now(wall) if clock else wall
         try:
             if action == "ack":

@@ -2,7 +2,7 @@
 
 Runs inside `TransactionalConsumer`'s transaction (dedup claim, one commit,
 offsets after the commit). Per batch:
-  1. advance each category's detection clock to its latest `occurred_at`
+  1. advance the complaint stream's detection clock to the latest `occurred_at`
      (capped at `max_clock_lead_hours` ahead of the wall clock);
   2. count each complaint once (`alert_complaints`), subtract withdrawn ones,
      add both to the per-minute buckets in one statement;
@@ -52,7 +52,7 @@ class ComplaintHandler:
                 produced = datetime.fromtimestamp(delivery.record.timestamp / 1000, UTC)
                 filings.append((event, produced))
                 at = min(event.occurred_at, wall + self._max_lead)
-                latest[event.category] = max(latest.get(event.category, at), at)
+                latest[repo.STREAM] = max(latest.get(repo.STREAM, at), at)
             elif isinstance(event, ComplaintUpdated) and event.status == "withdrawn":
                 withdrawals.append(event.complaint_id)
             else:
@@ -86,8 +86,12 @@ class ComplaintHandler:
         touched = {(c, r) for c, r, _ in filed} | {(c, r) for c, r, _ in withdrawn}
         if not touched:
             return
-        if {category for category, _ in touched} - set(clocks):  # withdrawals only
-            clocks = {**await repo.load_clocks(session), **clocks}
+        if repo.STREAM not in clocks:  # withdrawals only
+            clocks = await repo.load_clocks(session)
+        clock = clocks.get(repo.STREAM)
+        if clock is None:
+            return
+        now = clock.now(wall)
         rules = await self._detector.rules.refresh(session)
         work: dict[tuple[str, str], tuple[SurgeRule, datetime | None]] = {}
         for category, region in touched:
@@ -104,15 +108,12 @@ class ComplaintHandler:
         series = {(rule.category, region): rule for (_, region), (rule, _) in work.items()}
         await repo.ensure_series(
             session,
-            {key: hour_of(clocks[key[0]].now(wall)) for key in series if key[0] in clocks},
+            {key: hour_of(now) for key in series},
         )
         await repo.lock_series(session, series)
         for (_, region), (rule, seen) in sorted(work.items(), key=lambda kv: kv[0]):
-            clock = clocks.get(rule.category)
-            if clock is None:
-                continue
             await self._detector.assess_series(
-                session, rule=rule, region=region, now=clock.now(wall), detected_at=seen
+                session, rule=rule, region=region, now=now, detected_at=seen
             )
 
     def _capped(self, at: datetime, wall: datetime) -> datetime:

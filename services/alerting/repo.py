@@ -22,6 +22,8 @@ from services.alerting.domain import (
 )
 
 SeriesKey = tuple[str, str]  # (category, region or "*")
+STREAM = "*"
+"""Key of the complaint stream's detection clock in `alert_clocks` (one clock for all)."""
 
 
 async def _exec(session: AsyncSession, statement: Any, params: Any = None) -> Any:

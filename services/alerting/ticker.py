@@ -87,27 +87,19 @@ class Ticker:
             if not await repo.try_lock(session, "alerting:tick"):
                 return False
             rules = await self._detector.rules.refresh(session)
-            clocks = await repo.load_clocks(session)
+            clock = (await repo.load_clocks(session)).get(repo.STREAM)
+            now = clock.now(wall) if clock else wall
             active = await repo.active_series(session)
             # every lock up front, in the consumer's order: no deadlock between them
             await repo.lock_series(session, [(category, region) for _, category, region in active])
-            for rule_id, category, region in active:
-                now = clocks[category].now(wall) if category in clocks else wall
+            for rule_id, _category, region in active:
                 rule = self._detector.rules.find(rule_id)
                 if rule is None:
                     await self._close_orphan(session, rule_id, region, now)
                     continue
                 await self._detector.assess_series(session, rule=rule, region=region, now=now)
             for category, region, learned_through in await repo.all_series(session):
-                if category in clocks:
-                    await self._learn(
-                        session,
-                        rules,
-                        category,
-                        region,
-                        learned_through,
-                        clocks[category].now(wall),
-                    )
+                await self._learn(session, rules, category, region, learned_through, now)
             levels = await repo.open_incident_levels(session)
             backlog = await repo.sms_status_counts(session)
             if time.monotonic() - self._last_purge > 3600:

@@ -4,7 +4,8 @@ reading the same topics in the same run.
 
     make bench      (or: .venv/bin/python -m tests.bench.bench_scoring)
 
-BENCH_AGENTS (3000) sets the size of the center.
+BENCH_AGENTS (3000) sets the size of the center; BENCH_SCORING_INSTANCES (2)
+how many scoring processes share the consumer group (2: one per core).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tests.infra import ROOT
 from tests.integration.scoring_support import load_org
 
 AGENTS = int(os.environ.get("BENCH_AGENTS", "3000"))
+INSTANCES = int(os.environ.get("BENCH_SCORING_INSTANCES", "2"))
 DAY = date(2026, 3, 2)
 
 
@@ -136,27 +138,30 @@ async def run() -> dict[str, Any]:
         bare = await bare_consumer(bootstrap, total)
         print(f"bare consumer: {bare:,.0f} events/s")
         log = open(RESULTS / "scoring.log", "w")  # noqa: SIM115, ASYNC230 (a bench, not a service)
-        process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "services.scoring"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={
-                **os.environ,
-                **env,
-                "HTTP_PORT": "28002",
-                "CONSUMER_GROUP": "bench-scoring",
-                "QUIET_SECONDS": "3",
-                "SETTLE_CHECK_SECONDS": "1",
-                "PREVIEW_SECONDS": "5",
-                "JWT_SECRET": "bench-secret-0123456789",
-                "LOG_LEVEL": "WARNING",
-            },
-        )
+        processes = [
+            subprocess.Popen(  # noqa: ASYNC220
+                [sys.executable, "-m", "services.scoring"],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={
+                    **os.environ,
+                    **env,
+                    "HTTP_PORT": str(28002 + 10 * n),
+                    "CONSUMER_GROUP": "bench-scoring",
+                    "QUIET_SECONDS": "3",
+                    "SETTLE_CHECK_SECONDS": "1",
+                    "PREVIEW_SECONDS": "5",
+                    "JWT_SECRET": "bench-secret-0123456789",
+                    "LOG_LEVEL": "WARNING",
+                },
+            )
+            for n in range(INSTANCES)
+        ]
         try:
             started = time.perf_counter()
             while not await committed_all(bootstrap, "bench-scoring", ends):
-                assert process.poll() is None, "scoring died; see bench-results/scoring.log"
+                assert all(p.poll() is None for p in processes), "scoring died; see the log"
                 await asyncio.sleep(0.5)
             consumed = time.perf_counter() - started
             while True:
@@ -168,17 +173,19 @@ async def run() -> dict[str, Any]:
                 centers = len(org["centers"])
                 if settled and settled >= active * centers - centers:
                     break
-                assert process.poll() is None, "scoring died; see bench-results/scoring.log"
+                assert all(p.poll() is None for p in processes), "scoring died; see the log"
                 await asyncio.sleep(0.5)
             through_settlement = time.perf_counter() - started
-            memory = peak_rss_mib(process.pid)
+            memory = max(peak_rss_mib(p.pid) for p in processes)
         finally:
-            process.terminate()
-            process.wait(60)
+            for p in processes:
+                p.terminate()
+                p.wait(60)
             log.close()
         await engine.dispose()
     return {
         "agents": AGENTS,
+        "scoring_instances": INSTANCES,
         "events": total,
         "by_type": counts,
         "scoring_events_per_s": total / through_settlement,
