@@ -10,3 +10,4 @@ fi
 mkdir -p bench-results
 .venv/bin/python -m tests.bench.bench_ingest
 .venv/bin/python -m tests.bench.bench_scoring
+.venv/bin/python -m tests.bench.bench_alerting

@@ -14,6 +14,10 @@ export DATABASE_URL=${DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432
 export INGEST_API_KEYS=${INGEST_API_KEYS:-demo-switch-key:call.completed,agent.state;demo-crm-key:survey.answered,complaint.filed,complaint.updated;demo-all-key:*}
 export JWT_SECRET=${JWT_SECRET:-local-development-secret-change-me}
 export LOG_FORMAT=${LOG_FORMAT:-console}
+export SMS_PROVIDER=${SMS_PROVIDER:-http}
+export SMS_HTTP_URL=${SMS_HTTP_URL:-http://127.0.0.1:8010/messages}
+export SMS_RECEIPT_URL=${SMS_RECEIPT_URL:-http://127.0.0.1:8003/v1/sms/receipts}
+export SMS_RECEIPT_TOKEN=${SMS_RECEIPT_TOKEN:-local-receipt-token}
 
 # name:module:port — services that exist in this checkout are started.
 SERVICES=(ingest:services.ingest:8001 scoring:services.scoring:8002 alerting:services.alerting:8003 garden:services.garden:8004 rewards:services.rewards:8005)
@@ -50,6 +54,9 @@ wait_http() {  # url, seconds
 }
 
 services_up() {
+  start_bg sms-sink "$LOGS/sms-sink.log" "$PY" -m services.alerting.sms_sink --port 8010
+  wait_http http://127.0.0.1:8010/healthz 30
+  echo "SMS sink up: http://127.0.0.1:8010/ (every SMS alerting sends)"
   for entry in "${SERVICES[@]}"; do
     IFS=: read -r name module port <<<"$entry"
     [[ -f ${module//.//}/app.py ]] || continue
@@ -67,9 +74,13 @@ demo_up() {
     --effective-from "$(date -d '-30 days' +%F)" >/dev/null
   start_bg demo-load "$LOGS/demo-load.log" "$PY" -m simulator send --to http \
     --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --seed 7 \
-    --start-date "$(date -d '-3 days' +%F)" --days 4 --realtime --speed 60 \
-    --surge "network:foshan:$(date -d '+20 minutes' +%H:%M):90:25@$(date +%F)"
+    --start-date "$(date -d '-3 days' +%F)" --days 4 --realtime --speed 60
   echo "demo load: 120 agents; three past days (settling) and today live at 60x speed"
+  start_bg demo-outage "$LOGS/demo-outage.log" "$PY" -m services.alerting.demo \
+    --url http://127.0.0.1:8001 --api-key demo-all-key --category network --region foshan \
+    --after 20 --speed 60
+  echo "demo outage: network complaints surge in Foshan ~20 s from now; escalation L1→L4" \
+    "in the SMS sink, /v1/incidents and /metrics"
 }
 
 stop_all() {

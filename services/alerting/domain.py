@@ -661,9 +661,15 @@ def render_sms(kind: NotifyKind, facts: SmsFacts, language: Language = "zh") -> 
                 f"[Complaint alert resolved] {facts.category} complaints{where}: incident "
                 f"#{facts.incident_id} resolved {how} after {minutes} min, peak {facts.peak_count}."
             )
-        prefix = "[Complaint alert - reminder]" if kind == "repeat" else "[Complaint alert]"
+        if kind == "repeat":
+            return (
+                f"[Complaint alert - reminder] {facts.category} complaints{where}: incident "
+                f"#{facts.incident_id} not acknowledged, {facts.count} in {facts.window_minutes} "
+                f"min (peak {facts.peak_count}, baseline {baseline}), open {minutes} min, "
+                f"level L{facts.level}."
+            )
         return (
-            f"{prefix} {facts.category} complaints{where} surged to {facts.count} in "
+            f"[Complaint alert] {facts.category} complaints{where} surged to {facts.count} in "
             f"{facts.window_minutes} min (baseline {baseline}), open {minutes} min, "
             f"level L{facts.level}. Incident #{facts.incident_id}"
         )
@@ -677,8 +683,13 @@ def render_sms(kind: NotifyKind, facts: SmsFacts, language: Language = "zh") -> 
             f"【投诉预警解除】{where}{category}投诉事件#{facts.incident_id}{how},"
             f"共持续{minutes}分钟,峰值{facts.peak_count}件。"
         )
-    prefix = "【投诉预警·重复提醒】" if kind == "repeat" else "【投诉预警】"
+    if kind == "repeat":
+        return (
+            f"【投诉预警·重复提醒】{where}{category}投诉事件#{facts.incident_id}未确认,"
+            f"{facts.window_minutes}分钟内{facts.count}件(峰值{facts.peak_count}件,基线{baseline}件),"
+            f"已持续{minutes}分钟,当前L{facts.level}级。"
+        )
     return (
-        f"{prefix}{where}{category}投诉{facts.window_minutes}分钟内激增至{facts.count}件"
+        f"【投诉预警】{where}{category}投诉{facts.window_minutes}分钟内激增至{facts.count}件"
         f"(基线{baseline}件),已持续{minutes}分钟,当前L{facts.level}级。事件#{facts.incident_id}"
     )
