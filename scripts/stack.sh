@@ -70,11 +70,14 @@ demo_up() {
   # The demo center: its org goes to scoring (members since 30 days ago), then the
   # simulator posts three past days at once (they settle) and today live at 60x.
   $PY -m simulator org --agents 120 --seed 7 --out "$ROOT/.local/demo-org.json" 2>/dev/null
+  # Dates are business days of the demo center, in its time zone.
+  local today
+  today=$(TZ=Asia/Shanghai date +%F)
   $PY -m services.scoring.org_load "$ROOT/.local/demo-org.json" \
-    --effective-from "$(date -d '-30 days' +%F)" >/dev/null
+    --effective-from "$(date -d "$today -30 days" +%F)" >/dev/null
   start_bg demo-load "$LOGS/demo-load.log" "$PY" -m simulator send --to http \
     --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --seed 7 \
-    --start-date "$(date -d '-3 days' +%F)" --days 4 --realtime --speed 60
+    --start-date "$(date -d "$today -3 days" +%F)" --days 4 --realtime --speed 60
   echo "demo load: 120 agents; three past days (settling) and today live at 60x speed"
   start_bg demo-outage "$LOGS/demo-outage.log" "$PY" -m services.alerting.demo \
     --url http://127.0.0.1:8001 --api-key demo-all-key --category network --region foshan \
