@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -23,17 +22,17 @@ from services.alerting.handlers import ComplaintHandler
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
-from shared.auth.tokens import TokenVerifier
 from shared.consumer import TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
 from shared.db import make_engine, make_session_factory, ping, unit_of_work
 from shared.errors import install_error_handlers
 from shared.health import health_router
 from shared.kafka import EventProducer, ensure_topics
-from shared.logging import configure_logging, get_logger
+from shared.logging import get_logger
 from shared.metrics import metrics_router, new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
+from shared.service import retrying, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -61,19 +60,6 @@ def make_provider(settings: AlertingSettings) -> SmsProvider:
             source=settings.smpp_source_addr,
         )
     return LogProvider()
-
-
-async def _retrying(what: str, step: Callable[[], Awaitable[None]]) -> None:
-    """Run `step` until it succeeds, backing off while a dependency is down."""
-    delay = 1.0
-    while True:
-        try:
-            await step()
-            return
-        except Exception as exc:  # not reachable yet: keep trying
-            log.warning(f"{what} not ready; retrying", error=str(exc)[:200], in_seconds=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15.0)
 
 
 def create_app(settings: AlertingSettings | None = None) -> FastAPI:
@@ -161,12 +147,12 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
 
         async def start() -> None:
             # SMS, ticks and the outbox need only the database: they run while Kafka is down.
-            await _retrying("database", prepare_database)
+            await retrying("database", prepare_database)
             relay.start()
             await dispatcher.start()
             ticker.start()
             log.info("alerting running", sms_provider=provider.name)
-            await _retrying("Kafka", start_consumer)
+            await retrying("Kafka", start_consumer)
 
         starter = asyncio.create_task(start())
         try:
@@ -197,11 +183,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.ticker = ticker
     app.state.after_commit = after_commit
-    key = settings.jwt_public_key or settings.jwt_secret
-    if key:
-        app.state.token_verifier = TokenVerifier(
-            key=key, algorithms=settings.jwt_algorithms, issuer=settings.jwt_issuer
-        )
+    app.state.token_verifier = token_verifier(settings)
     install_error_handlers(app)
 
     async def kafka_ready() -> None:
@@ -218,18 +200,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
 
 def main() -> None:
     """Run the alerting service."""
-    settings = get_settings(AlertingSettings)
-    configure_logging(service="alerting", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(
-        "services.alerting.app:create_app",
-        factory=True,
-        host=settings.http_host,
-        port=settings.http_port,
-        loop="uvloop",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    serve("services.alerting.app:create_app", get_settings(AlertingSettings))
 
 
 if __name__ == "__main__":

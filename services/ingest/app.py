@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -23,8 +22,9 @@ from shared.contracts.events import EVENT_MODELS
 from shared.errors import ERROR_SCHEMA, install_error_handlers
 from shared.health import health_router
 from shared.kafka import EventProducer, ensure_topics
-from shared.logging import configure_logging, get_logger
+from shared.logging import get_logger
 from shared.metrics import metrics_router, new_registry
+from shared.service import serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -147,22 +147,8 @@ def tune_gc() -> None:
 
 def main() -> None:
     """Run the ingest service."""
-    settings = get_settings(IngestSettings)
-    configure_logging(service="ingest", level=settings.log_level, fmt=settings.log_format)
     tune_gc()
-    uvicorn.run(
-        "services.ingest.app:create_app",
-        factory=True,
-        workers=settings.http_workers,
-        host=settings.http_host,
-        port=settings.http_port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    serve("services.ingest.app:create_app", get_settings(IngestSettings))
 
 
 if __name__ == "__main__":

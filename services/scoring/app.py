@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -23,32 +22,20 @@ from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import EventApplier, ScoringRules
 from services.scoring.library import lock_center_config
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
-from shared.auth.tokens import TokenVerifier
 from shared.consumer import TransactionalConsumer
 from shared.contracts.topics import RAW_TOPICS
 from shared.db import make_engine, make_session_factory, ping
 from shared.errors import install_error_handlers
 from shared.health import health_router
 from shared.kafka import BacklogProbe, EventProducer, ensure_topics
-from shared.logging import configure_logging, get_logger
+from shared.logging import get_logger
 from shared.metrics import metrics_router, new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
+from shared.service import retrying, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
-
-
-async def _retrying(what: str, action: object) -> None:
-    delay = 1.0
-    while True:
-        try:
-            await action()  # type: ignore[operator]
-            return
-        except Exception as exc:  # dependency not ready yet: keep trying
-            log.warning(f"{what} not ready; retrying", error=str(exc)[:200], in_seconds=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15.0)
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
@@ -126,7 +113,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await _retrying("database", lambda: migrate(settings.database_url))
+        await retrying("database", lambda: migrate(settings.database_url))
 
         async def start_kafka() -> None:
             await ensure_topics(
@@ -134,7 +121,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             )
             await broker.start()
 
-        starter = asyncio.create_task(_retrying("Kafka", start_kafka))
+        starter = asyncio.create_task(retrying("Kafka", start_kafka))
         relay.start()
         settlement.start()
         try:
@@ -160,12 +147,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.settlement = settlement
     app.state.consumer = consumer
-    if settings.jwt_secret or settings.jwt_public_key:
-        key = settings.jwt_public_key or settings.jwt_secret
-        assert key is not None
-        app.state.token_verifier = TokenVerifier(
-            key=key, algorithms=settings.jwt_algorithms, issuer=settings.jwt_issuer
-        )
+    app.state.token_verifier = token_verifier(settings)
     install_error_handlers(app)
 
     async def kafka_ready() -> None:
@@ -181,17 +163,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
 
 def main() -> None:
     """Run the scoring service."""
-    settings = get_settings(ScoringSettings)
-    configure_logging(service="scoring", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-    )
+    serve("services.scoring.app:create_app", get_settings(ScoringSettings))
 
 
 if __name__ == "__main__":
