@@ -45,6 +45,14 @@ class ServiceSettings(BaseSettings):
             raise ValueError("must be a comma-separated list of host:port")
         return ",".join(servers)
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret(cls, value: str | None) -> str | None:
+        # RFC 7518 §3.2: an HS256 key must be at least as long as the hash (32 bytes).
+        if value is not None and len(value.encode()) < 32:
+            raise ValueError("must be at least 32 bytes (HS256)")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

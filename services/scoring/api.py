@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scoring.org import agent_unit_path, find_unit, unit_path
 from shared.auth.tokens import CurrentPrincipal, Principal, Role
 from shared.errors import ApiError
 
@@ -35,38 +36,23 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-async def _path_of(session: AsyncSession, kind: str, owner_id: str) -> list[str] | None:
-    """The org units above and including an owner (for "a leader reads their subtree")."""
-    if kind == "agent":
-        query = (
-            "SELECT m.team_id, t.department_id, d.center_id FROM scoring_memberships m "
-            "JOIN scoring_teams t ON t.id = m.team_id JOIN scoring_departments d "
-            "ON d.id = t.department_id WHERE m.agent_id = :id ORDER BY m.valid_from DESC LIMIT 1"
-        )
-    elif kind == "team":
-        query = (
-            "SELECT t.id, t.department_id, d.center_id FROM scoring_teams t "
-            "JOIN scoring_departments d ON d.id = t.department_id WHERE t.id = :id"
-        )
-    elif kind == "department":
-        query = "SELECT id, center_id FROM scoring_departments WHERE id = :id"
-    else:
-        query = "SELECT id FROM scoring_centers WHERE id = :id"
-    row = (await session.execute(text(query), {"id": owner_id})).first()
-    return list(row) if row else None
-
-
 async def _authorize(session: AsyncSession, principal: Principal, kind: str, owner_id: str) -> None:
+    """Agents read their own scores; leaders and managers their unit's subtree; admins all."""
     if principal.is_admin:
         return
     if principal.role is Role.AGENT:
         if kind == "agent" and owner_id == principal.subject:
             return
         raise ApiError(403, "agents read only their own scores")
-    path = await _path_of(session, kind, owner_id)
-    if path is None:
+    target = (
+        await agent_unit_path(session, owner_id, date.today())
+        if kind == "agent"
+        else await unit_path(session, kind, owner_id)  # type: ignore[arg-type]
+    )
+    if target is None:
         raise ApiError(404, f"unknown {kind} {owner_id!r}")
-    if principal.unit is None or principal.unit not in path:
+    own = await find_unit(session, principal.unit) if principal.unit else None
+    if own is None or not own.contains(target):
         raise ApiError(403, f"{owner_id!r} is outside your unit")
 
 

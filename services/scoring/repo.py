@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -331,16 +330,6 @@ async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTot
 # --- org lookups the pipeline needs in bulk ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """An agent's team, department and center on a day."""
-
-    agent_id: str
-    team_id: str
-    department_id: str
-    center_id: str
-
-
 _PLACE = (
     "FROM scoring_memberships m JOIN scoring_teams t ON t.id = m.team_id "
     "JOIN scoring_departments d ON d.id = t.department_id "
@@ -363,25 +352,6 @@ async def placements(
         {"a": list(agents)},
     )
     return {agent: (center, ZoneInfo(zone)) for agent, center, zone in rows}
-
-
-async def members_on(session: AsyncSession, day: date) -> list[Member]:
-    """Every agent's place in the org on `day` (moves count from their date)."""
-    rows = await session.execute(
-        text(
-            "SELECT m.agent_id, m.team_id, t.department_id, d.center_id "
-            + _PLACE
-            + "WHERE m.valid_from <= :d AND (m.valid_to IS NULL OR m.valid_to > :d)"
-        ),
-        {"d": day},
-    )
-    return [Member(*row) for row in rows]
-
-
-async def center_zones(session: AsyncSession) -> dict[str, ZoneInfo]:
-    """Every active center's time zone."""
-    rows = await session.execute(text("SELECT id, timezone FROM scoring_centers WHERE active"))
-    return {center: ZoneInfo(zone) for center, zone in rows}
 
 
 async def settled_days(session: AsyncSession, days: Collection[date]) -> set[tuple[str, date]]:

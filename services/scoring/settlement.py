@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
 from services.scoring.domain import SettlementPolicy, WarningMethod, day_bounds
+from services.scoring.org import Membership, centers, memberships_on
 from services.scoring.scorecard import ConfigFor, ScoreRow, score_center_day
 from shared.contracts.topics import SCORES
 from shared.logging import get_logger
@@ -125,7 +126,7 @@ class Settlement:
                 async with session.begin():
                     if not await _lock(session, "scoring:settle"):
                         return []
-                    zones = await repo.center_zones(session)
+                    zones = {c.id: c.timezone for c in await centers(session)}
                     watermark, idle = await repo.watermark(session, self._rounds.quiet_seconds)
                     candidates = {c: await repo.unsettled_days(session, c) for c in zones}
                 now = self._clock()
@@ -158,7 +159,7 @@ class Settlement:
         self, session: AsyncSession, day: date, *, settle: bool, only_center: str | None = None
     ) -> int:
         config_for = await self._load_config(session, day)
-        members = await repo.members_on(session, day)
+        members = await memberships_on(session, day)
         totals = await repo.day_totals(session, day)
         settled = {c for c, _ in await repo.settled_days(session, [day])}
         centers = sorted({m.center_id for m in members})
@@ -289,7 +290,7 @@ async def _lock(session: AsyncSession, name: str) -> bool:
     )
 
 
-def _trend_indicators(config_for: ConfigFor, members: Sequence[repo.Member]) -> set[str]:
+def _trend_indicators(config_for: ConfigFor, members: Sequence[Membership]) -> set[str]:
     codes: set[str] = set()
     for center, department in {(m.center_id, m.department_id) for m in members}:
         config = config_for(center, department, "agent")

@@ -152,7 +152,7 @@ async def run() -> dict[str, Any]:
                     "QUIET_SECONDS": "3",
                     "SETTLE_CHECK_SECONDS": "1",
                     "PREVIEW_SECONDS": "5",
-                    "JWT_SECRET": "bench-secret-0123456789",
+                    "JWT_SECRET": "bench-scoring-secret-of-32-bytes-or-more",
                     "LOG_LEVEL": "WARNING",
                 },
             )

@@ -116,7 +116,7 @@ def _scoring(group: str) -> subprocess.Popen[bytes]:
         "SETTLE_CHECK_SECONDS": "0.5",
         "QUIET_SECONDS": "4",
         "BATCH_MAX_RECORDS": "300",
-        "JWT_SECRET": "e2e-scoring-secret-0123456789",
+        "JWT_SECRET": "e2e-scoring-secret-of-32-bytes-or-more",
         "LOG_LEVEL": "WARNING",
         "TOPIC_PARTITIONS": "3",
     }

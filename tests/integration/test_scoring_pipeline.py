@@ -38,7 +38,7 @@ SEED = 77
 async def scenario(database: str, kafka: str) -> AsyncIterator[dict[str, Any]]:
     engine = make_engine(database, pool_size=2)
     await reset_scoring(engine)
-    org = build_org(10, seed=SEED)
+    org = build_org(20, seed=SEED)
     await load_org(engine, org, since=DAY - timedelta(days=30))
     events = list(Simulation(org, seed=SEED, start=DAY, days=2).events())
     group = f"scoring-{uuid.uuid4().hex[:8]}"
@@ -96,7 +96,7 @@ def _settings(database: str, kafka: str, group: str) -> ScoringSettings:
         preview_seconds=0.5,
         settle_check_seconds=0.5,
         quiet_seconds=3,
-        jwt_secret="scoring-test-secret-0123456789",
+        jwt_secret="scoring-test-secret-of-32-bytes-or-more",
         topic_partitions=3,
     )
 
@@ -212,3 +212,77 @@ def _key(value: bytes) -> tuple[str, str, date, str]:
         date.fromisoformat(body["business_date"]),
         body["indicator"],
     )
+
+
+async def test_scores_api_answers_by_role(
+    scenario: dict[str, Any], ingest: httpx.AsyncClient, database: str, kafka: str
+) -> None:
+    from shared.auth.tokens import mint_token
+
+    engine, events, org = scenario["engine"], scenario["events"], scenario["org"]
+    settings = _settings(database, kafka, scenario["group"])
+    secret = settings.jwt_secret
+    assert secret is not None
+    center = org["centers"][0]
+    team = center["departments"][0]["teams"][0]
+    other_team = next(t for d in center["departments"] for t in d["teams"] if t is not team)
+    member, outsider = team["agents"][0]["id"], other_team["agents"][0]["id"]
+
+    def bearer(sub: str, role: str, unit: str | None = None) -> dict[str, str]:
+        return {
+            "Authorization": "Bearer "
+            + mint_token(secret=secret, subject=sub, role=role, unit=unit)
+        }
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await _post_all(ingest, events)
+        await _settled(engine)
+        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s")
+        window = {"from": DAY.isoformat(), "to": (DAY + timedelta(days=1)).isoformat()}
+        own = await api.get(
+            f"/v1/agents/{member}/scores", params=window, headers=bearer(member, "agent")
+        )
+        assert own.status_code == 200, own.text
+        body = own.json()
+        assert body["agent_id"] == member
+        assert [d["date"] for d in body["days"]] == [
+            DAY.isoformat(),
+            (DAY + timedelta(days=1)).isoformat(),
+        ]
+        satisfaction = body["days"][0]["indicators"]["satisfaction"]
+        assert set(satisfaction) == {"value", "sample", "points", "state", "settled"}
+        assert satisfaction["settled"] is True
+        assert (
+            await api.get(
+                f"/v1/agents/{outsider}/scores", params=window, headers=bearer(member, "agent")
+            )
+        ).status_code == 403
+        leader = bearer("leader-1", "team_leader", team["id"])
+        assert (
+            await api.get(f"/v1/agents/{member}/scores", params=window, headers=leader)
+        ).status_code == 200
+        assert (
+            await api.get(f"/v1/agents/{outsider}/scores", params=window, headers=leader)
+        ).status_code == 403
+        unit = await api.get(f"/v1/units/team/{team['id']}/scores", params=window, headers=leader)
+        assert unit.status_code == 200
+        assert unit.json()["days"][0]["indicators"]["call_volume"]["settled"] is True
+        manager = bearer("mgr-1", "manager", center["id"])
+        assert (
+            await api.get(
+                f"/v1/units/team/{other_team['id']}/scores", params=window, headers=manager
+            )
+        ).status_code == 200
+        admin = bearer("ops", "admin")
+        assert (await api.get("/v1/units/center/NOPE/scores", headers=admin)).status_code == 200
+        assert (await api.get("/v1/units/center/NOPE/scores", headers=manager)).status_code == 404
+        assert (await api.get(f"/v1/agents/{member}/scores")).status_code == 401
+        assert (
+            await api.get(
+                f"/v1/agents/{member}/scores",
+                params={"from": "2026-03-09", "to": "2026-03-01"},
+                headers=admin,
+            )
+        ).status_code == 422
+        await api.aclose()

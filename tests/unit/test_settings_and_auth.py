@@ -33,6 +33,7 @@ def test_settings_read_environment_and_normalise(monkeypatch: pytest.MonkeyPatch
         ("DATABASE_URL", "mysql://x/y"),
         ("HTTP_PORT", "70000"),
         ("LOG_LEVEL", "LOUD"),
+        ("JWT_SECRET", "too-short"),
     ],
 )
 def test_bad_settings_fail_fast_naming_the_variable(
