@@ -19,8 +19,10 @@ with the reason, so one poison message never blocks a partition.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -30,7 +32,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.events import EventBase, EventRejected, parse_event_json
@@ -230,3 +232,64 @@ async def claim(session: AsyncSession, consumer: str, keys: Sequence[str]) -> se
         {"consumer": consumer, "keys": list(dict.fromkeys(keys))},
     )
     return {row[0] for row in result}
+
+
+class DedupRetention:
+    """Forgets processed-event keys older than the topics keep their events.
+
+    A key only matters while its event can be delivered again: once Kafka's
+    retention has dropped the event, replaying the topic cannot bring it back,
+    so `DEDUP_RETENTION_DAYS` (default 8) should exceed the raw topics'
+    retention (7 days by default). Deletes run in small chunks, so they never
+    hold a long lock against the consumers inserting keys.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        retention: timedelta,
+        every_seconds: float = 3600.0,
+        chunk: int = 20_000,
+    ) -> None:
+        self._engine = engine
+        self._retention = retention
+        self._every = every_seconds
+        self._chunk = chunk
+        self._task: asyncio.Task[None] | None = None
+
+    async def prune_once(self) -> int:
+        """Delete every key older than the retention; return how many went."""
+        removed = 0
+        while True:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    text(
+                        "DELETE FROM processed_events WHERE ctid IN (SELECT ctid "
+                        "FROM processed_events WHERE processed_at < now() - CAST(:age AS interval) LIMIT :n)"
+                    ),
+                    {"age": self._retention, "n": self._chunk},
+                )
+            removed += result.rowcount
+            if result.rowcount < self._chunk:
+                return removed
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                removed = await self.prune_once()
+                if removed:
+                    log.info("processed-event keys pruned", removed=removed)
+            except Exception as exc:  # retried next round
+                log.warning("pruning processed-event keys failed", error=str(exc)[:200])
+            await asyncio.sleep(self._every)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="dedup-retention")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

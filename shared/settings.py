@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     outbox_poll_seconds: float = Field(default=0.2, gt=0, le=60)
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    dedup_retention_days: float = Field(default=8, gt=0)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

@@ -22,7 +22,7 @@ from services.alerting.handlers import ComplaintHandler
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
-from shared.consumer import TransactionalConsumer
+from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
 from shared.db import make_engine, make_session_factory, ping, unit_of_work
 from shared.errors import install_error_handlers
@@ -130,6 +130,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         after_commit=after_commit,
     )
     consumer.subscribe(broker, COMPLAINTS.name, max_records=settings.max_records)
+    retention = DedupRetention(engine, retention=timedelta(days=settings.dedup_retention_days))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -149,6 +150,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
             # SMS, ticks and the outbox need only the database: they run while Kafka is down.
             await retrying("database", prepare_database)
             relay.start()
+            retention.start()
             await dispatcher.start()
             ticker.start()
             log.info("alerting running", sms_provider=provider.name)
@@ -166,6 +168,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
             await broker.stop()  # in-flight batches finish or stay uncommitted
             await ticker.stop()
             await dispatcher.stop()
+            await retention.stop()
             await relay.stop()
             await events.stop()
             await engine.dispose()

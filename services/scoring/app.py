@@ -22,7 +22,7 @@ from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import EventApplier, ScoringRules
 from services.scoring.library import lock_center_config
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
-from shared.consumer import TransactionalConsumer
+from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import RAW_TOPICS
 from shared.db import make_engine, make_session_factory, ping
 from shared.errors import install_error_handlers
@@ -95,6 +95,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         allowed_lateness=timedelta(hours=settings.allowed_lateness_hours),
         grace=timedelta(minutes=settings.settlement_grace_minutes),
     )
+    retention = DedupRetention(engine, retention=timedelta(days=settings.dedup_retention_days))
     probe = BacklogProbe(
         settings.kafka_bootstrap_servers, settings.consumer_group, [t.name for t in RAW_TOPICS]
     )
@@ -124,12 +125,14 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         starter = asyncio.create_task(retrying("Kafka", start_kafka))
         relay.start()
         settlement.start()
+        retention.start()
         try:
             yield
         finally:
             starter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await starter
+            await retention.stop()
             await settlement.stop()
             await broker.stop()  # in-flight batches finish or stay uncommitted
             await relay.stop()
