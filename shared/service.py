@@ -1,4 +1,5 @@
-"""What every service's wiring shares: start-up retries, token verification, serving."""
+"""What every service's wiring shares: start-up retries, token verification, the common
+routes, serving."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import uvicorn
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth.tokens import TokenVerifier
+from shared.db import ping
+from shared.errors import install_error_handlers
+from shared.health import ReadinessCheck, health_router
+from shared.kafka import EventProducer
 from shared.logging import configure_logging, get_logger
+from shared.metrics import metrics_router
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -53,3 +62,22 @@ def serve(factory: str, settings: ServiceSettings) -> None:
         proxy_headers=False,
         server_header=False,
     )
+
+
+def install_common(
+    app: FastAPI,
+    *,
+    registry: CollectorRegistry,
+    kafka: EventProducer,
+    engine: AsyncEngine | None = None,
+) -> None:
+    """Add what every service answers: the error shape, `/healthz`, `/readyz`, `/metrics`.
+
+    Readiness checks that Kafka answers (and the database, when the service has one).
+    """
+    install_error_handlers(app)
+    checks: dict[str, ReadinessCheck] = {"kafka": kafka.check_reachable}
+    if engine is not None:
+        checks["database"] = lambda: ping(engine)
+    app.include_router(health_router(checks))
+    app.include_router(metrics_router(registry))

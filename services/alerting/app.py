@@ -24,15 +24,13 @@ from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
 from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
-from shared.db import make_engine, make_session_factory, ping, unit_of_work
-from shared.errors import install_error_handlers
-from shared.health import health_router
+from shared.db import make_engine, make_session_factory, unit_of_work
 from shared.kafka import EventProducer, ensure_topics
 from shared.logging import get_logger
-from shared.metrics import metrics_router, new_registry
+from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import retrying, serve, token_verifier
+from shared.service import install_common, retrying, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -187,16 +185,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
     app.state.ticker = ticker
     app.state.after_commit = after_commit
     app.state.token_verifier = token_verifier(settings)
-    install_error_handlers(app)
-
-    async def kafka_ready() -> None:
-        await events.check_reachable()
-
-    async def database_ready() -> None:
-        await ping(engine)
-
-    app.include_router(health_router({"kafka": kafka_ready, "database": database_ready}))
-    app.include_router(metrics_router(registry))
+    install_common(app, registry=registry, kafka=events, engine=engine)
     app.include_router(router)
     return app
 

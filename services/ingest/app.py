@@ -19,12 +19,11 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.validator import register_validator
 from shared.auth.api_keys import ApiKeyring
 from shared.contracts.events import EVENT_MODELS
-from shared.errors import ERROR_SCHEMA, install_error_handlers
-from shared.health import health_router
+from shared.errors import ERROR_SCHEMA
 from shared.kafka import EventProducer, ensure_topics
 from shared.logging import get_logger
-from shared.metrics import metrics_router, new_registry
-from shared.service import serve
+from shared.metrics import new_registry
+from shared.service import install_common, serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -97,13 +96,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.keyring = keyring
     app.state.producer = producer
-    install_error_handlers(app)
-
-    async def kafka_ready() -> None:
-        await producer.check_reachable()
-
-    app.include_router(health_router({"kafka": kafka_ready}))
-    app.include_router(metrics_router(registry))
+    install_common(app, registry=registry, kafka=producer)
     app.router.routes.extend(routes)
     _document(app)
     return app

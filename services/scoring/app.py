@@ -24,15 +24,13 @@ from services.scoring.library import lock_center_config
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
 from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import RAW_TOPICS
-from shared.db import make_engine, make_session_factory, ping
-from shared.errors import install_error_handlers
-from shared.health import health_router
+from shared.db import make_engine, make_session_factory
 from shared.kafka import BacklogProbe, EventProducer, ensure_topics
 from shared.logging import get_logger
-from shared.metrics import metrics_router, new_registry
+from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import retrying, serve, token_verifier
+from shared.service import install_common, retrying, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -151,13 +149,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     app.state.settlement = settlement
     app.state.consumer = consumer
     app.state.token_verifier = token_verifier(settings)
-    install_error_handlers(app)
-
-    async def kafka_ready() -> None:
-        await kafka.check_reachable()
-
-    app.include_router(health_router({"kafka": kafka_ready, "database": lambda: ping(engine)}))
-    app.include_router(metrics_router(registry))
+    install_common(app, registry=registry, kafka=kafka, engine=engine)
     app.include_router(scores_router)
     for router in extra_routers():
         app.include_router(router)
