@@ -10,6 +10,12 @@ Checkpoint order, per batch of records (FastStream batch subscriber, manual ack)
 
 A crash before 2 commits redoes the batch; a crash between 2 and 3 redelivers
 it and the claim step skips every event: replaying a topic changes nothing.
+
+A decoder may leave an event unclaimed (`Delivery.key` None) when the applier
+is idempotent for it by its content: applying it again must change nothing
+(for example a state change older than the state already recorded, or a row
+keyed by a business id inserted with ON CONFLICT DO NOTHING). Such events
+cost no `processed_events` row; the applier gets every copy.
 If the database is unreachable the batch is rewound (`nack`) and retried with
 backoff. If applying fails for another reason, the batch is retried one event
 per transaction and the events that still fail go to the dead-letter topic
@@ -20,10 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from aiokafka import ConsumerRecord
@@ -35,7 +40,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.contracts.events import EventBase, EventRejected, parse_event_json
+from shared.contracts.events import EVENT_MODELS, EventBase, EventRejected, parse_event_json
 from shared.dlq import dead_letter
 from shared.kafka import EventProducer, KafkaUnavailable
 from shared.kafka_consume import raw_batch_decoder, raw_batch_parser
@@ -45,12 +50,15 @@ from shared.metrics import LATENCY_BUCKETS
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A record this consumer can apply: its dedup key and what it carries."""
+class Delivery(NamedTuple):
+    """A record this consumer can apply: its dedup key and what it carries.
+
+    `key` None: the applier is idempotent for this event by its content, and
+    it is applied without a claim (see the module's documentation).
+    """
 
     record: ConsumerRecord[bytes, bytes]
-    key: str
+    key: str | None
     payload: Any
 
 
@@ -58,13 +66,35 @@ Decoder = Callable[[ConsumerRecord[bytes, bytes]], Delivery | None]
 Applier = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
 
 
-def decode_upstream_event(record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
-    """Decode a raw-topic record as an upstream event; None when it is not one."""
-    try:
-        event: EventBase = parse_event_json(record.value or b"")
-    except (orjson.JSONDecodeError, EventRejected):
-        return None
-    return Delivery(record=record, key=f"{event.source}/{event.event_id}"[:160], payload=event)
+def upstream_decoder(claimed: Collection[type[EventBase]]) -> Decoder:
+    """Decode upstream events, claiming only those of the `claimed` types by their
+    `event_id`; the applier must be idempotent by content for every other type."""
+    claim_types = frozenset(claimed)
+
+    def decode(record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
+        try:
+            event: EventBase = parse_event_json(record.value or b"")
+        except (orjson.JSONDecodeError, EventRejected):
+            return None
+        if type(event) in claim_types:
+            return Delivery(record, f"{event.source}/{event.event_id}"[:160], event)
+        return Delivery(record, None, event)
+
+    return decode
+
+
+decode_upstream_event: Decoder = upstream_decoder(EVENT_MODELS.values())
+"""Decode a raw-topic record as an upstream event claimed by its `event_id`; None
+when it is not one."""
+
+
+CONFLICT_STATES = frozenset({"40001", "40P01"})
+"""Serialization failure and deadlock: another transaction won; retrying succeeds."""
+
+
+def _conflict(exc: BaseException) -> bool:
+    """Tell whether `exc` is a lost race with a concurrent transaction."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in CONFLICT_STATES
 
 
 def _transient(exc: BaseException) -> bool:
@@ -141,7 +171,7 @@ class TransactionalConsumer:
         self._batch_records.labels(self.name).observe(len(records))
         with self._batch_seconds.labels(self.name).time():
             try:
-                applied = await self._apply_batch(deliveries)
+                applied = await self._apply_batch_retrying(deliveries)
             except Exception as exc:
                 if _transient(exc):
                     log.warning(
@@ -187,16 +217,33 @@ class TransactionalConsumer:
         if not deliveries:
             return 0
         async with self._sessions() as session, session.begin():
-            fresh = await claim(session, self.name, [d.key for d in deliveries])
-            seen: set[str] = set()
+            keys = [d.key for d in deliveries if d.key is not None]
+            fresh = await claim(session, self.name, keys) if keys else set()
             todo = []
-            for delivery in deliveries:  # first copy of each newly claimed key, in order
-                if delivery.key in fresh and delivery.key not in seen:
-                    seen.add(delivery.key)
+            for delivery in deliveries:  # unclaimed ones, and the first copy of each fresh key
+                key = delivery.key
+                if key is None:
+                    todo.append(delivery)
+                elif key in fresh:
+                    fresh.discard(key)
                     todo.append(delivery)
             if todo:
                 await self._apply(session, todo)
         return len(todo)
+
+    async def _apply_batch_retrying(self, deliveries: Sequence[Delivery], attempts: int = 5) -> int:
+        """Apply the batch, redoing it when it lost a race (a deadlock with another
+        instance): nothing of a rolled-back attempt remains."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._apply_batch(deliveries)
+            except DBAPIError as exc:
+                if not _conflict(exc) or attempt == attempts:
+                    raise
+                self._records.labels(self.name, "conflict_retried").inc(len(deliveries))
+                log.info("batch lost a race; retrying", consumer=self.name, attempt=attempt)
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
 
     async def _apply_one_by_one(self, deliveries: Sequence[Delivery]) -> int:
         applied = 0
@@ -213,8 +260,9 @@ class TransactionalConsumer:
                 await self._dead_letters.send_all(
                     [dead_letter(delivery.record, reason=reason, consumer=self.name)]
                 )
-                async with self._sessions() as session, session.begin():
-                    await claim(session, self.name, [delivery.key])  # never retried on replay
+                if delivery.key is not None:  # never retried on replay
+                    async with self._sessions() as session, session.begin():
+                        await claim(session, self.name, [delivery.key])
                 self._records.labels(self.name, "dead_lettered").inc()
         return applied
 
@@ -231,7 +279,7 @@ async def claim(session: AsyncSession, consumer: str, keys: Sequence[str]) -> se
         ),
         {"consumer": consumer, "keys": list(dict.fromkeys(keys))},
     )
-    return {row[0] for row in result}
+    return set(result.scalars())
 
 
 class DedupRetention:

@@ -10,11 +10,37 @@ every record as it is and commit only after their work is durable.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from faststream.kafka import KafkaMessage
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import CollectorRegistry
+
+from shared.logging import get_logger
+
+
+def make_broker(
+    bootstrap_servers: str,
+    *,
+    service: str,
+    registry: CollectorRegistry,
+    client_id: str | None = None,
+) -> KafkaBroker:
+    """A FastStream Kafka broker with the service's Prometheus metrics and logger.
+
+    Per-message "Received"/"Processed" lines are logged at DEBUG: at batch rates
+    they would drown everything else at INFO.
+    """
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id or service,
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service)],
+        logger=get_logger("faststream"),
+        log_level=logging.DEBUG,
+    )
 
 
 def _utf8_headers(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
@@ -35,10 +61,15 @@ async def raw_batch_parser(
     records: tuple[ConsumerRecord[Any, Any], ...],
     original: Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[KafkaMessage]],
 ) -> KafkaMessage:
-    """Parse a batch whose headers may not be UTF-8 (such headers are dropped from
-    the parsed view only; `raw_message` keeps the original records)."""
-    message = await original(tuple(_utf8_headers(r) for r in records))
+    """Parse a batch whose headers may not be UTF-8, without decoding every record's
+    headers: FastStream's batch parser builds a header dict per record, which no
+    handler of ours reads. The message is built from the first record (headers
+    that are not UTF-8 dropped from the parsed view only); `raw_message` and
+    `body` carry the whole batch, so acknowledgement, rewinding and metrics see
+    every record."""
+    message = await original((_utf8_headers(records[0]),))
     message.raw_message = records
+    message.body = [r.value or b"" for r in records]
     return message
 
 

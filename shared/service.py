@@ -4,6 +4,7 @@ routes, serving."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 
 import uvicorn
@@ -49,6 +50,7 @@ def serve(factory: str, settings: ServiceSettings) -> None:
     configure_logging(
         service=settings.service_name, level=settings.log_level, fmt=settings.log_format
     )
+    tune_gc()
     uvicorn.run(
         factory,
         factory=True,
@@ -81,3 +83,17 @@ def install_common(
         checks["database"] = lambda: ping(engine)
     app.include_router(health_router(checks))
     app.include_router(metrics_router(registry))
+
+
+def tune_gc() -> None:
+    """Keep garbage collection from dominating hot paths.
+
+    Requests and consumed batches allocate many short-lived objects; the
+    default thresholds run a collection every 700 allocations and full ones
+    often enough to show in p99 and in consumer throughput. Freezing what
+    start-up allocated and collecting young objects less often keeps pauses
+    short (measured with `make bench`).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

@@ -10,8 +10,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from services.alerting.api import router
 from services.alerting.config import AlertingSettings
@@ -26,6 +24,7 @@ from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
 from shared.db import make_engine, make_session_factory, unit_of_work
 from shared.kafka import EventProducer, ensure_topics
+from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
@@ -113,12 +112,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         retention=timedelta(days=settings.retention_days),
         after_commit=after_commit,
     )
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
-        client_id="alerting",
-        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="alerting")],
-        logger=get_logger("faststream"),
-    )
+    broker = make_broker(settings.kafka_bootstrap_servers, service="alerting", registry=registry)
     consumer = TransactionalConsumer(
         name=settings.consumer_group,
         sessions=sessions,

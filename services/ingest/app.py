@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from services.ingest.api import openapi_paths, routes
 from services.ingest.config import IngestSettings
@@ -21,9 +19,10 @@ from shared.auth.api_keys import ApiKeyring
 from shared.contracts.events import EVENT_MODELS
 from shared.errors import ERROR_SCHEMA
 from shared.kafka import EventProducer, ensure_topics
+from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
-from shared.service import install_common, serve
+from shared.service import install_common, serve, tune_gc
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -55,11 +54,11 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     producer = EventProducer(
         settings.kafka_bootstrap_servers, send_timeout=settings.produce_timeout_seconds
     )
-    broker = KafkaBroker(
+    broker = make_broker(
         settings.kafka_bootstrap_servers,
+        service="ingest",
         client_id="ingest-validator",
-        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="ingest")],
-        logger=get_logger("faststream"),
+        registry=registry,
     )
     if settings.validator_enabled:
         register_validator(
@@ -125,22 +124,8 @@ def _document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def tune_gc() -> None:
-    """Keep garbage-collection pauses out of the latency tail.
-
-    Requests allocate many short-lived objects; the default thresholds run a
-    collection every few requests and full ones often enough to show in p99.
-    Freezing what start-up allocated and collecting young objects less often
-    keeps pauses short (measured with `make bench`).
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
-
-
 def main() -> None:
     """Run the ingest service."""
-    tune_gc()
     serve("services.ingest.app:create_app", get_settings(IngestSettings))
 
 

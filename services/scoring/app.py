@@ -10,8 +10,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import Counter
 
 from services.scoring import repo
@@ -19,13 +17,14 @@ from services.scoring.api import router as scores_router
 from services.scoring.config import ScoringSettings
 from services.scoring.configuration import config_loader, extra_routers
 from services.scoring.domain import SettlementPolicy
-from services.scoring.handlers import EventApplier, ScoringRules
+from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
 from services.scoring.library import lock_center_config
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
-from shared.consumer import DedupRetention, TransactionalConsumer
+from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
 from shared.db import make_engine, make_session_factory
 from shared.kafka import BacklogProbe, EventProducer, ensure_topics
+from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
@@ -67,7 +66,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         ),
         out_of_order_states=Counter(
             "scoring_out_of_order_states_total",
-            "Agent states older than the agent's current state",
+            "Agent state changes older than the agent's current state (out of order or "
+            "replayed), ignored",
             registry=registry,
         ),
     )
@@ -77,14 +77,10 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         apply=applier,
         dead_letters=kafka,
         registry=registry,
+        decode=upstream_decoder(CLAIMED_EVENTS),
         after_commit=relay.wake,
     )
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
-        client_id="scoring",
-        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name="scoring")],
-        logger=get_logger("faststream"),
-    )
+    broker = make_broker(settings.kafka_bootstrap_servers, service="scoring", registry=registry)
     consumer.subscribe(
         broker, *(t.name for t in RAW_TOPICS), max_records=settings.batch_max_records
     )

@@ -19,7 +19,9 @@ from sqlalchemy import (
     Integer,
     String,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 
@@ -88,6 +90,11 @@ class AgentCursor(SQLModel, table=True):
     agent_id: str = Field(sa_column=Column(String(128), primary_key=True))
     state: str = Field(sa_column=Column(String(16), nullable=False))
     since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    entered_at_since: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(String(16)), nullable=False, server_default=text("'{}'")),
+    )
+    """Every state entered at `since`, in order (a copy of one of them changes nothing)."""
 
 
 class ComplaintRecord(SQLModel, table=True):

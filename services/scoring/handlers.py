@@ -51,6 +51,14 @@ SettledDays = Callable[[AsyncSession, Collection[date]], Awaitable[set[tuple[str
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+CLAIMED_EVENTS: tuple[type[EventBase], ...] = (SurveyAnswered, MetricReported)
+"""The event types this applier needs claimed by `event_id` (their totals are plain
+sums). Every other type is idempotent by its content, so it needs no
+`processed_events` row: a call is kept once per call id (ON CONFLICT DO NOTHING)
+and only a newly kept call is counted; a state change at or before the agent's
+current state changes nothing; a complaint is a fold of its filing and updates
+by event time, and only the change of its counted state moves a total."""
+
 
 @dataclass(frozen=True)
 class ScoringRules:
@@ -80,14 +88,22 @@ class EventApplier:
         self._out_of_order = out_of_order_states
 
     async def __call__(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        events: list[EventBase] = [d.payload for d in deliveries]
-        agents = {a for e in events if (a := getattr(e, "agent_id", None))}
+        by_kind: defaultdict[type, list[EventBase]] = defaultdict(list)
+        agents: set[str] = set()
+        latest: dict[tuple[str, int], datetime] = {}
+        for delivery in deliveries:
+            event = delivery.payload
+            by_kind[type(event)].append(event)
+            if agent := getattr(event, "agent_id", None):
+                agents.add(agent)
+            record = delivery.record
+            where = (record.topic, record.partition)
+            at = event.occurred_at
+            if where not in latest or at > latest[where]:
+                latest[where] = at
         placed = await self._placements(session, agents)
         zone = {a: placed[a][1] if a in placed else self._rules.default_zone for a in agents}
         tally = Tally()
-        by_kind: defaultdict[type, list[EventBase]] = defaultdict(list)
-        for event in events:
-            by_kind[type(event)].append(event)
         await self._calls(session, tally, by_kind[CallCompleted], zone)  # type: ignore[arg-type]
         for survey in by_kind[SurveyAnswered]:
             count_survey(tally, survey, zone[survey.agent_id])  # type: ignore[attr-defined]
@@ -103,12 +119,6 @@ class EventApplier:
         await repo.mark_dirty(
             session, {day for _, day in tally.days} | {k[1] for k in tally.metrics}
         )
-        latest: dict[tuple[str, int], datetime] = {}
-        for delivery in deliveries:
-            where = (delivery.record.topic, delivery.record.partition)
-            at = delivery.payload.occurred_at
-            if where not in latest or at > latest[where]:
-                latest[where] = at
         await repo.advance_watermarks(session, latest)
 
     async def _calls(
@@ -120,11 +130,13 @@ class EventApplier:
     ) -> None:
         if not calls:
             return
-        refs = [call_ref(c, zone[c.agent_id]) for c in calls]
-        handle = {
-            r.call_key: c.talk_seconds + c.hold_seconds + c.wrap_seconds
-            for r, c in zip(refs, calls, strict=True)
-        }
+        handle: dict[str, float] = {}
+        refs = []
+        for call in calls:  # a call resent in the same batch counts once
+            ref = call_ref(call, zone[call.agent_id])
+            if ref.call_key not in handle:
+                handle[ref.call_key] = call.talk_seconds + call.hold_seconds + call.wrap_seconds
+                refs.append(ref)
         window = self._rules.fcr_window
         callers = {r.caller_id for r in refs}
         await repo.lock_callers(session, callers)

@@ -87,28 +87,34 @@ async def cursors_for_update(session: AsyncSession, agents: Collection[str]) -> 
         return {}
     rows = await session.execute(
         text(
-            "SELECT agent_id, state, since FROM scoring_agent_cursors "
-            "WHERE agent_id = ANY(CAST(:a AS text[])) FOR UPDATE"
+            "SELECT agent_id, state, since, entered_at_since FROM scoring_agent_cursors "
+            "WHERE agent_id = ANY(CAST(:a AS text[])) ORDER BY agent_id FOR UPDATE"
         ),
         {"a": list(agents)},
     )
-    return {agent: Cursor(state, since) for agent, state, since in rows}
+    return {
+        agent: Cursor(state, since, tuple(entered))
+        for agent, state, since, entered in rows.tuples()
+    }
 
 
 async def save_cursors(session: AsyncSession, cursors: Mapping[str, Cursor]) -> None:
     if not cursors:
         return
+    cursors = dict(sorted(cursors.items()))
     await session.execute(
         text(
-            "INSERT INTO scoring_agent_cursors (agent_id, state, since) "
-            "SELECT * FROM unnest(CAST(:a AS text[]), CAST(:s AS text[]), "
-            "CAST(:t AS timestamptz[])) ON CONFLICT (agent_id) DO UPDATE "
-            "SET state = EXCLUDED.state, since = EXCLUDED.since"
+            "INSERT INTO scoring_agent_cursors (agent_id, state, since, entered_at_since) "
+            "SELECT a, s, t, string_to_array(e, ' ') FROM unnest(CAST(:a AS text[]), "
+            "CAST(:s AS text[]), CAST(:t AS timestamptz[]), CAST(:e AS text[])) AS u(a, s, t, e) "
+            "ON CONFLICT (agent_id) DO UPDATE SET state = EXCLUDED.state, "
+            "since = EXCLUDED.since, entered_at_since = EXCLUDED.entered_at_since"
         ),
         {
             "a": list(cursors),
             "s": [c.state for c in cursors.values()],
             "t": [c.since for c in cursors.values()],
+            "e": [" ".join(c.entered) for c in cursors.values()],
         },
     )
 
@@ -121,7 +127,8 @@ async def complaints_for_update(
     rows = await session.execute(
         text(
             "SELECT complaint_id, agent_id, business_date, justified, withdrawn, last_update_at, "
-            "justified_at FROM scoring_complaints WHERE complaint_id = ANY(CAST(:i AS text[])) FOR UPDATE"
+            "justified_at FROM scoring_complaints WHERE complaint_id = ANY(CAST(:i AS text[])) "
+            "ORDER BY complaint_id FOR UPDATE"
         ),
         {"i": list(ids)},
     )
@@ -129,7 +136,7 @@ async def complaints_for_update(
 
 
 async def save_complaints(session: AsyncSession, views: Iterable[ComplaintView]) -> None:
-    views = list(views)
+    views = sorted(views, key=lambda v: v.complaint_id)
     if not views:
         return
     await session.execute(
@@ -161,7 +168,7 @@ async def add_to_days(
     session: AsyncSession, deltas: Mapping[AgentDayKey, DayDelta], late: Mapping[AgentDayKey, int]
 ) -> None:
     """Add deltas to the agent-day totals (one statement for the whole batch)."""
-    keys = list(deltas.keys() | late.keys())
+    keys = sorted(deltas.keys() | late.keys())  # one lock order for every instance
     if not keys:
         return
     empty = DayDelta()
@@ -213,7 +220,7 @@ async def add_metrics(
 ) -> None:
     if not metrics:
         return
-    keys = list(metrics)
+    keys = sorted(metrics)
     await session.execute(
         text(
             "INSERT INTO scoring_agent_metrics (agent_id, business_date, indicator, total, count) "

@@ -12,9 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from services.scoring.domain import business_date, split_span
+from services.scoring.domain import business_date, day_bounds, split_span
 from shared.contracts.events import (
     AgentStateChanged,
     CallCompleted,
@@ -60,8 +62,7 @@ class Tally:
 # --- calls and first-contact resolution ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CallRef:
+class CallRef(NamedTuple):
     """A call as first-contact resolution sees it."""
 
     call_key: str
@@ -155,10 +156,19 @@ def count_metric(tally: Tally, metric: MetricReported) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """An agent's current state and since when."""
+    """An agent's current state and since when.
+
+    `entered` lists every state entered at `since`, the current one last: a
+    change at that instant into one of them is a copy already applied.
+    """
 
     state: str
     since: datetime
+    entered: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.entered:
+            object.__setattr__(self, "entered", (self.state,))
 
 
 def advance_states(
@@ -177,27 +187,74 @@ def advance_states(
     when on a call or in wrap-up; spans crossing midnight are split between
     the days. A span longer than `max_span` (a missing log-out) counts only up
     to `max_span`.
+
+    Changes are applied without a dedup claim, so copies must change nothing:
+    a change older than the current state is late (copies of applied changes
+    are), and one at the current state's instant into a state already entered
+    at that instant is a copy. Several changes at one instant keep their
+    arrival order (the agent's partition order).
     """
     late = 0
-    for change in sorted(changes, key=lambda c: c.occurred_at):
-        if cursor is not None:
-            if change.occurred_at < cursor.since:
-                late += 1
-                continue
-            _add_span(tally, agent_id, cursor, change.occurred_at, zone, max_span)
-        cursor = Cursor(change.state, change.occurred_at)
-    return cursor, late
+    spans = _Spans(tally, agent_id, zone, max_span)
+    # Instants as POSIX seconds: exact for equal instants, and far cheaper to
+    # compare than aware datetimes.
+    stamped = sorted([(c.occurred_at.timestamp(), c) for c in changes], key=_FIRST)
+    if cursor is None:
+        if not stamped:
+            return None, 0
+        first = stamped[0][1]
+        cursor = Cursor(first.state, first.occurred_at)
+    state, since, entered = cursor.state, cursor.since, cursor.entered
+    since_ts = since.timestamp()
+    for at_ts, change in stamped:
+        if at_ts > since_ts:
+            if state != LOGGED_OUT:
+                spans.add(state, since, since_ts, at_ts)
+            state, since, since_ts = change.state, change.occurred_at, at_ts
+            entered = (state,)
+        elif at_ts < since_ts:
+            late += 1
+        elif change.state not in entered:  # another state at the same instant
+            state = change.state
+            entered = (*entered, state)
+    return Cursor(state, since, entered), late
 
 
-def _add_span(
-    tally: Tally, agent_id: str, cursor: Cursor, end: datetime, zone: ZoneInfo, max_span: timedelta
-) -> None:
-    if cursor.state == LOGGED_OUT:
-        return
-    end = min(end, cursor.since + max_span)
-    busy = cursor.state in BUSY_STATES
-    for day, seconds in split_span(cursor.since, end, zone):
-        delta = tally.day(agent_id, day)
+_FIRST = itemgetter(0)
+
+
+class _Spans:
+    """Adds one agent's state spans to the tally, keeping the business day it last
+    used at hand (nearly every span starts and ends on the same day)."""
+
+    __slots__ = ("agent_id", "day", "day_end", "day_start", "max_span", "tally", "zone")
+
+    def __init__(self, tally: Tally, agent_id: str, zone: ZoneInfo, max_span: timedelta) -> None:
+        self.tally, self.agent_id, self.zone = tally, agent_id, zone
+        self.max_span = max_span.total_seconds()
+        self.day: date | None = None
+        self.day_start = self.day_end = 0.0
+
+    def add(self, state: str, since: datetime, start_ts: float, end_ts: float) -> None:
+        end_ts = min(end_ts, start_ts + self.max_span)
+        busy = state in BUSY_STATES
+        if not (self.day_start <= start_ts and end_ts <= self.day_end):
+            day = business_date(since, self.zone)
+            bounds = day_bounds(day, self.zone)
+            self.day, self.day_start, self.day_end = (
+                day,
+                bounds[0].timestamp(),
+                bounds[1].timestamp(),
+            )
+            if end_ts > self.day_end:  # crosses midnight
+                end = since + timedelta(seconds=end_ts - start_ts)
+                for piece_day, seconds in split_span(since, end, self.zone):
+                    self._count(piece_day, seconds, busy)
+                return
+        self._count(self.day, end_ts - start_ts, busy)  # type: ignore[arg-type]
+
+    def _count(self, day: date, seconds: float, busy: bool) -> None:
+        delta = self.tally.days[(self.agent_id, day)]
         delta.logged_in_seconds += seconds
         if busy:
             delta.busy_seconds += seconds
@@ -259,9 +316,20 @@ def apply_complaint(
 def count_complaint_change(
     tally: Tally, before: ComplaintView | None, after: ComplaintView
 ) -> None:
-    """Move the agent-day's justified count by what changed (a complaint counts once)."""
-    was = before is not None and before.counted
-    if was and before is not None and before.business_date is not None and before.agent_id:
-        tally.day(before.agent_id, before.business_date).justified_complaints -= 1
-    if after.counted and after.business_date is not None and after.agent_id:
-        tally.day(after.agent_id, after.business_date).justified_complaints += 1
+    """Move the agent-day's justified count by what changed (a complaint counts once;
+    a copy of an applied event changes nothing and touches no day)."""
+    was = _counted_on(before)
+    now = _counted_on(after)
+    if was == now:
+        return
+    if was is not None:
+        tally.day(*was).justified_complaints -= 1
+    if now is not None:
+        tally.day(*now).justified_complaints += 1
+
+
+def _counted_on(view: ComplaintView | None) -> AgentDayKey | None:
+    """The agent-day a complaint counts against, if it counts."""
+    if view is None or not view.counted or view.business_date is None or not view.agent_id:
+        return None
+    return (view.agent_id, view.business_date)

@@ -220,12 +220,7 @@ async def _run(
     processes = [first]
     try:
         if fault in ("kill", "second"):
-            while (
-                await _count(
-                    engine, f"SELECT count(*) FROM processed_events WHERE consumer = '{group}'"
-                )
-                < 2000
-            ):
+            while await _count(engine, "SELECT count(*) FROM scoring_fcr_calls") < 450:
                 assert first.poll() is None
                 await asyncio.sleep(0.05)
             if fault == "kill":

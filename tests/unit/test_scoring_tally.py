@@ -436,6 +436,60 @@ def test_logged_in_time_is_the_sum_of_capped_spans(
     assert day_seconds(other) == day_seconds(tally)  # whole seconds: exact
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(STATES), st.sampled_from([0, 0, 1, 60, 3600, 5 * 3600])), min_size=1, max_size=15),
+    st.randoms(use_true_random=False),
+)
+def test_copies_of_applied_changes_change_nothing(
+    steps: list[tuple[str, int]], rnd: random.Random
+) -> None:
+    """State changes are applied without a dedup claim: every copy, in the same batch
+    or replayed later, must leave the days and the cursor as they were."""
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    times = list(itertools.accumulate(gap for _, gap in steps))
+    changes = [
+        state(name, (start + timedelta(seconds=t)).isoformat())
+        for (name, _), t in zip(steps, times, strict=True)
+    ]
+    once = Tally()
+    cursor_once, _ = advance_states(once, "A1", None, changes, SHANGHAI, max_span=CAP)
+
+    copies = Tally()
+    cursor = None
+    i = 0
+    while i < len(changes):
+        n = rnd.randint(1, len(changes) - i)
+        batch = changes[i : i + n] + rnd.sample(changes[: i + n], rnd.randint(0, i + n))
+        cursor, _ = advance_states(copies, "A1", cursor, batch, SHANGHAI, max_span=CAP)
+        i += n
+    cursor, _ = advance_states(copies, "A1", cursor, changes, SHANGHAI, max_span=CAP)  # replay
+    assert cursor == cursor_once
+    assert day_seconds(copies) == day_seconds(once)  # whole seconds: exact
+
+
+def test_an_exact_copy_of_the_current_state_is_not_late() -> None:
+    tally = Tally()
+    cursor = Cursor("on_call", at("2026-03-02T10:00:00+08:00"))
+    again = [state("on_call", "2026-03-02T10:00:00+08:00")]
+    assert advance_states(tally, "A1", cursor, again, SHANGHAI, max_span=CAP) == (cursor, 0)
+    assert day_seconds(tally) == {}
+
+
+def test_changes_at_one_instant_keep_arrival_order_and_their_copies_change_nothing() -> None:
+    ten = "2026-03-02T10:00:00+08:00"
+    changes = [state("wrap_up", ten), state("ready", ten)]
+    cursor, _ = advance_states(Tally(), "A1", None, changes, SHANGHAI, max_span=CAP)
+    assert cursor == Cursor("ready", at(ten), ("wrap_up", "ready"))
+    # a copy of the first, in a later batch or the same one, leaves the agent ready
+    again, late = advance_states(Tally(), "A1", cursor, [changes[0]], SHANGHAI, max_span=CAP)
+    assert (again, late) == (cursor, 0)
+    same_batch, _ = advance_states(
+        Tally(), "A1", None, [*changes, changes[0]], SHANGHAI, max_span=CAP
+    )
+    assert same_batch == cursor
+
+
 # --- complaints ----------------------------------------------------------------------------
 
 
@@ -611,7 +665,7 @@ def test_older_justifying_update_after_a_newer_status_only_update() -> None:
     assert swapped is not None and swapped.counted
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.tuples(st.sampled_from(["investigating", "resolved", "withdrawn"]), st.booleans()),
@@ -652,6 +706,9 @@ def test_count_complaint_change_moves_counts() -> None:
     assert justified_counts(tally) == {("A1", D2): 1}
     count_complaint_change(tally, counted_a1, counted_a1)  # no change, no double count
     assert justified_counts(tally) == {("A1", D2): 1}
+    untouched = Tally()
+    count_complaint_change(untouched, counted_a1, counted_a1)  # a copy touches no day
+    assert untouched.days == {}
     count_complaint_change(tally, counted_a1, counted_a2)
     assert tally.day("A1", D2).justified_complaints == 0
     assert justified_counts(tally) == {("A2", D3): 1}
