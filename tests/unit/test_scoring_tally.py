@@ -438,7 +438,11 @@ def test_logged_in_time_is_the_sum_of_capped_spans(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(st.tuples(st.sampled_from(STATES), st.sampled_from([0, 0, 1, 60, 3600, 5 * 3600])), min_size=1, max_size=15),
+    st.lists(
+        st.tuples(st.sampled_from(STATES), st.sampled_from([0, 0, 1, 60, 3600, 5 * 3600])),
+        min_size=1,
+        max_size=15,
+    ),
     st.randoms(use_true_random=False),
 )
 def test_copies_of_applied_changes_change_nothing(
