@@ -148,13 +148,19 @@ class TransactionalConsumer:
         )
 
     def subscribe(self, broker: KafkaBroker, *topics: str, max_records: int = 2000) -> None:
-        """Register this consumer on `broker` as consumer group `name`."""
+        """Register this consumer on `broker` as consumer group `name`.
+
+        A partition fetch may bring about `max_records` upstream events (a few
+        hundred bytes each), so a batch can fill from one busy partition while
+        the prefetched bytes per partition stay bounded.
+        """
 
         @broker.subscriber(
             *topics,
             group_id=self.name,
             batch=True,
             max_records=max_records,
+            max_partition_fetch_bytes=max(1 << 20, max_records * 256),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             parser=raw_batch_parser,

@@ -13,7 +13,7 @@ class ScoringSettings(ServiceSettings):
     service_name: str = "scoring"
     http_port: int = 8002
     consumer_group: str = "scoring"
-    batch_max_records: int = Field(default=5000, ge=1, le=50_000)
+    batch_max_records: int = Field(default=20_000, ge=1, le=50_000)
     fcr_window_hours: float = Field(default=24, gt=0, le=24 * 7)
     max_state_span_hours: float = Field(default=12, gt=0, le=48)
     preview_seconds: float = Field(default=5.0, gt=0)

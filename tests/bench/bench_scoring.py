@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 
+from services.scoring.config import ScoringSettings
 from shared.contracts.topics import RAW_TOPICS, TOPIC_FOR_EVENT_TYPE
 from shared.db import make_engine
 from shared.kafka import EventProducer, OutgoingRecord, ensure_topics
@@ -36,6 +37,7 @@ from tests.integration.scoring_support import load_org
 
 AGENTS = int(os.environ.get("BENCH_AGENTS", "3000"))
 INSTANCES = int(os.environ.get("BENCH_SCORING_INSTANCES", "2"))
+BATCH = ScoringSettings.model_fields["batch_max_records"].default
 DAY = date(2026, 3, 2)
 
 
@@ -71,13 +73,14 @@ async def bare_consumer(bootstrap: str, total: int) -> float:
         group_id="bench-bare",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        max_poll_records=2000,
+        max_poll_records=BATCH,  # fetched like the scoring consumer fetches
+        max_partition_fetch_bytes=max(1 << 20, BATCH * 256),
     )
     await consumer.start()
     seen = 0
     started = time.perf_counter()
     while seen < total:
-        batch = await consumer.getmany(timeout_ms=1000, max_records=2000)
+        batch = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
         for records in batch.values():
             seen += len(records)
         if batch:
