@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.contracts.events import EVENT_MODELS, EventBase, EventRejected, parse_event_json
+from shared.contracts.events import EVENT_MODELS, EventRejected, parse_event_json
 from shared.dlq import dead_letter
 from shared.kafka import EventProducer, KafkaUnavailable
 from shared.kafka_consume import raw_batch_decoder, raw_batch_parser
@@ -66,14 +66,17 @@ Decoder = Callable[[ConsumerRecord[bytes, bytes]], Delivery | None]
 Applier = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
 
 
-def upstream_decoder(claimed: Collection[type[EventBase]]) -> Decoder:
-    """Decode upstream events, claiming only those of the `claimed` types by their
-    `event_id`; the applier must be idempotent by content for every other type."""
+def upstream_decoder(
+    claimed: Collection[type[Any]], parse: Callable[[bytes], Any] = parse_event_json
+) -> Decoder:
+    """Decode upstream events with `parse` (the contract's models, or their fast
+    views), claiming only those of the `claimed` types by their `event_id`; the
+    applier must be idempotent by content for every other type."""
     claim_types = frozenset(claimed)
 
     def decode(record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
         try:
-            event: EventBase = parse_event_json(record.value or b"")
+            event = parse(record.value or b"")
         except (orjson.JSONDecodeError, EventRejected):
             return None
         if type(event) in claim_types:

@@ -22,6 +22,7 @@ from services.scoring.library import lock_center_config
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
 from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
+from shared.contracts.views import parse_event_view
 from shared.db import make_engine, make_session_factory
 from shared.kafka import BacklogProbe, EventProducer, ensure_topics
 from shared.kafka_consume import make_broker
@@ -77,7 +78,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         apply=applier,
         dead_letters=kafka,
         registry=registry,
-        decode=upstream_decoder(CLAIMED_EVENTS),
+        decode=upstream_decoder(CLAIMED_EVENTS, parse=parse_event_view),
         after_commit=relay.wake,
     )
     broker = make_broker(settings.kafka_bootstrap_servers, service="scoring", registry=registry)

@@ -32,14 +32,14 @@ from services.scoring.tally import (
     find_repeats,
 )
 from shared.consumer import Delivery
-from shared.contracts.events import (
-    AgentStateChanged,
-    CallCompleted,
-    ComplaintFiled,
-    ComplaintUpdated,
-    EventBase,
-    MetricReported,
-    SurveyAnswered,
+from shared.contracts.views import (
+    AgentStateView,
+    CallCompletedView,
+    ComplaintFiledView,
+    ComplaintUpdatedView,
+    EventView,
+    MetricReportedView,
+    SurveyAnsweredView,
 )
 
 Placement = tuple[str | None, ZoneInfo]
@@ -51,7 +51,7 @@ SettledDays = Callable[[AsyncSession, Collection[date]], Awaitable[set[tuple[str
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-CLAIMED_EVENTS: tuple[type[EventBase], ...] = (SurveyAnswered, MetricReported)
+CLAIMED_EVENTS: tuple[type[EventView], ...] = (SurveyAnsweredView, MetricReportedView)
 """The event types this applier needs claimed by `event_id` (their totals are plain
 sums). Every other type is idempotent by its content, so it needs no
 `processed_events` row: a call is kept once per call id (ON CONFLICT DO NOTHING)
@@ -88,7 +88,7 @@ class EventApplier:
         self._out_of_order = out_of_order_states
 
     async def __call__(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        by_kind: defaultdict[type, list[EventBase]] = defaultdict(list)
+        by_kind: defaultdict[type, list[EventView]] = defaultdict(list)
         agents: set[str] = set()
         latest: dict[tuple[str, int], datetime] = {}
         for delivery in deliveries:
@@ -104,14 +104,14 @@ class EventApplier:
         placed = await self._placements(session, agents)
         zone = {a: placed[a][1] if a in placed else self._rules.default_zone for a in agents}
         tally = Tally()
-        await self._calls(session, tally, by_kind[CallCompleted], zone)  # type: ignore[arg-type]
-        for survey in by_kind[SurveyAnswered]:
+        await self._calls(session, tally, by_kind[CallCompletedView], zone)  # type: ignore[arg-type]
+        for survey in by_kind[SurveyAnsweredView]:
             count_survey(tally, survey, zone[survey.agent_id])  # type: ignore[attr-defined]
-        for metric in by_kind[MetricReported]:
+        for metric in by_kind[MetricReportedView]:
             count_metric(tally, metric)  # type: ignore[arg-type]
-        await self._states(session, tally, by_kind[AgentStateChanged], zone)  # type: ignore[arg-type]
+        await self._states(session, tally, by_kind[AgentStateView], zone)  # type: ignore[arg-type]
         await self._complaints(
-            session, tally, [*by_kind[ComplaintFiled], *by_kind[ComplaintUpdated]], zone
+            session, tally, [*by_kind[ComplaintFiledView], *by_kind[ComplaintUpdatedView]], zone
         )  # type: ignore[list-item]
         late = await self._late(session, tally, placed)
         await repo.add_to_days(session, tally.days, late)
@@ -125,7 +125,7 @@ class EventApplier:
         self,
         session: AsyncSession,
         tally: Tally,
-        calls: list[CallCompleted],
+        calls: list[CallCompletedView],
         zone: dict[str, ZoneInfo],
     ) -> None:
         if not calls:
@@ -159,12 +159,12 @@ class EventApplier:
         self,
         session: AsyncSession,
         tally: Tally,
-        changes: list[AgentStateChanged],
+        changes: list[AgentStateView],
         zone: dict[str, ZoneInfo],
     ) -> None:
         if not changes:
             return
-        per_agent: defaultdict[str, list[AgentStateChanged]] = defaultdict(list)
+        per_agent: defaultdict[str, list[AgentStateView]] = defaultdict(list)
         for change in changes:
             per_agent[change.agent_id].append(change)
         cursors = await repo.cursors_for_update(session, per_agent.keys())
@@ -188,7 +188,7 @@ class EventApplier:
         self,
         session: AsyncSession,
         tally: Tally,
-        events: list[ComplaintFiled | ComplaintUpdated],
+        events: list[ComplaintFiledView | ComplaintUpdatedView],
         zone: dict[str, ZoneInfo],
     ) -> None:
         if not events:

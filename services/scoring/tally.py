@@ -17,13 +17,13 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from services.scoring.domain import business_date, day_bounds, split_span
-from shared.contracts.events import (
-    AgentStateChanged,
-    CallCompleted,
-    ComplaintFiled,
-    ComplaintUpdated,
-    MetricReported,
-    SurveyAnswered,
+from shared.contracts.views import (
+    AgentStateView,
+    CallCompletedView,
+    ComplaintFiledView,
+    ComplaintUpdatedView,
+    MetricReportedView,
+    SurveyAnsweredView,
 )
 
 LOGGED_OUT = "logged_out"
@@ -73,7 +73,7 @@ class CallRef(NamedTuple):
     repeated: bool = False
 
 
-def call_ref(call: CallCompleted, zone: ZoneInfo) -> CallRef:
+def call_ref(call: CallCompletedView, zone: ZoneInfo) -> CallRef:
     """The FCR view of a call; its business day is the day it was answered."""
     return CallRef(
         call_key=f"{call.source}/{call.call_id}"[:200],
@@ -138,13 +138,13 @@ def count_repeats(tally: Tally, repeated: Iterable[CallRef]) -> None:
 # --- surveys, metrics ---------------------------------------------------------------------------
 
 
-def count_survey(tally: Tally, survey: SurveyAnswered, zone: ZoneInfo) -> None:
+def count_survey(tally: Tally, survey: SurveyAnsweredView, zone: ZoneInfo) -> None:
     """Add an answered survey to the histogram of its day (satisfied is decided when scoring)."""
     day = business_date(survey.occurred_at, zone)
     tally.day(survey.agent_id, day).scores[survey.score - 1] += 1
 
 
-def count_metric(tally: Tally, metric: MetricReported) -> None:
+def count_metric(tally: Tally, metric: MetricReportedView) -> None:
     """Add a department indicator value to its reported business day."""
     entry = tally.metrics[(metric.agent_id, metric.business_date, metric.indicator)]
     entry[0] += metric.value
@@ -175,7 +175,7 @@ def advance_states(
     tally: Tally,
     agent_id: str,
     cursor: Cursor | None,
-    changes: Sequence[AgentStateChanged],
+    changes: Sequence[AgentStateView],
     zone: ZoneInfo,
     *,
     max_span: timedelta,
@@ -284,7 +284,7 @@ class ComplaintView:
 
 
 def apply_complaint(
-    view: ComplaintView | None, event: ComplaintFiled | ComplaintUpdated, zone: ZoneInfo
+    view: ComplaintView | None, event: ComplaintFiledView | ComplaintUpdatedView, zone: ZoneInfo
 ) -> ComplaintView:
     """Fold a filing or an update into the complaint, whatever order they arrive in.
 
@@ -295,7 +295,7 @@ def apply_complaint(
     justified, justified_at = view.justified, view.justified_at
     if event.justified is not None and (justified_at is None or event.occurred_at >= justified_at):
         justified, justified_at = event.justified, event.occurred_at
-    if isinstance(event, ComplaintFiled):
+    if isinstance(event, ComplaintFiledView):
         return replace(
             view,
             agent_id=event.agent_id,

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,20 +28,26 @@ from services.scoring.tally import (
     count_survey,
     find_repeats,
 )
-from shared.contracts.events import (
-    AgentStateChanged,
-    CallCompleted,
-    ComplaintFiled,
-    ComplaintUpdated,
-    MetricReported,
-    SurveyAnswered,
-    parse_event,
+from shared.contracts.views import (
+    AgentStateView,
+    CallCompletedView,
+    ComplaintFiledView,
+    ComplaintUpdatedView,
+    EventView,
+    MetricReportedView,
+    SurveyAnsweredView,
+    parse_event_view,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WINDOW = timedelta(hours=24)
 D2, D3 = date(2026, 3, 2), date(2026, 3, 3)
 _ids = itertools.count()
+
+
+def parse(fields: dict[str, Any]) -> EventView:
+    """Decode as the pipeline does: JSON text through the fast views."""
+    return parse_event_view(orjson.dumps(fields))
 
 
 def nid(prefix: str) -> str:
@@ -53,10 +60,10 @@ def at(text: str) -> datetime:
 
 def call(
     answered: str, caller: str = "h1", agent: str = "A1", call_id: str | None = None
-) -> CallCompleted:
+) -> CallCompletedView:
     answered_at = at(answered)
     ended_at = answered_at + timedelta(minutes=5)
-    event = parse_event(
+    event = parse(
         {
             "type": "call.completed",
             "event_id": nid("ev"),
@@ -74,7 +81,7 @@ def call(
             "transferred": False,
         }
     )
-    assert isinstance(event, CallCompleted)
+    assert isinstance(event, CallCompletedView)
     return event
 
 
@@ -241,8 +248,8 @@ def test_repeats_do_not_depend_on_arrival_order_or_batching(
 # --- agent states and utilization ---------------------------------------------------------
 
 
-def state(name: str, when: str, agent: str = "A1") -> AgentStateChanged:
-    event = parse_event(
+def state(name: str, when: str, agent: str = "A1") -> AgentStateView:
+    event = parse(
         {
             "type": "agent.state",
             "event_id": nid("st"),
@@ -252,7 +259,7 @@ def state(name: str, when: str, agent: str = "A1") -> AgentStateChanged:
             "state": name,
         }
     )
-    assert isinstance(event, AgentStateChanged)
+    assert isinstance(event, AgentStateView)
     return event
 
 
@@ -499,8 +506,8 @@ def test_changes_at_one_instant_keep_arrival_order_and_their_copies_change_nothi
 
 def filed(
     cid: str, when: str, agent: str | None = "A1", justified: bool | None = True
-) -> ComplaintFiled:
-    event = parse_event(
+) -> ComplaintFiledView:
+    event = parse(
         {
             "type": "complaint.filed",
             "event_id": nid("cf"),
@@ -515,14 +522,14 @@ def filed(
             "justified": justified,
         }
     )
-    assert isinstance(event, ComplaintFiled)
+    assert isinstance(event, ComplaintFiledView)
     return event
 
 
 def updated(
     cid: str, when: str, status: str = "resolved", justified: bool | None = True
-) -> ComplaintUpdated:
-    event = parse_event(
+) -> ComplaintUpdatedView:
+    event = parse(
         {
             "type": "complaint.updated",
             "event_id": nid("cu"),
@@ -533,7 +540,7 @@ def updated(
             "justified": justified,
         }
     )
-    assert isinstance(event, ComplaintUpdated)
+    assert isinstance(event, ComplaintUpdatedView)
     return event
 
 
@@ -727,8 +734,8 @@ def test_count_complaint_change_moves_counts() -> None:
 # --- surveys and metrics --------------------------------------------------------------------
 
 
-def survey(score: int, when: str, agent: str = "A1") -> SurveyAnswered:
-    event = parse_event(
+def survey(score: int, when: str, agent: str = "A1") -> SurveyAnsweredView:
+    event = parse(
         {
             "type": "survey.answered",
             "event_id": nid("sv"),
@@ -740,7 +747,7 @@ def survey(score: int, when: str, agent: str = "A1") -> SurveyAnswered:
             "score": score,
         }
     )
-    assert isinstance(event, SurveyAnswered)
+    assert isinstance(event, SurveyAnsweredView)
     return event
 
 
@@ -757,8 +764,8 @@ def test_surveys_fill_a_score_histogram_per_local_day() -> None:
 
 def metric(
     value: float, day: str = "2026-03-02", indicator: str = "qa_score", agent: str = "A1"
-) -> MetricReported:
-    event = parse_event(
+) -> MetricReportedView:
+    event = parse(
         {
             "type": "metric.reported",
             "event_id": nid("m"),
@@ -770,7 +777,7 @@ def metric(
             "value": value,
         }
     )
-    assert isinstance(event, MetricReported)
+    assert isinstance(event, MetricReportedView)
     return event
 
 
