@@ -109,18 +109,27 @@ def find_repeats(
     marked_new: list[CallRef] = []
     newly_repeated: list[CallRef] = []
     for calls in by_caller.values():
-        calls.sort(key=lambda item: (item[0].answered_at, item[0].call_key))
+        if len(calls) == 1:  # most callers: one call, not repeated
+            ref, is_new = calls[0]
+            if is_new:
+                marked_new.append(_with_repeated(ref, False) if ref.repeated else ref)
+            continue
+        calls.sort(key=_answered_then_key)
+        count = len(calls)
         for i, (ref, is_new) in enumerate(calls):
-            following = next(
-                (other for other, _ in calls[i + 1 :] if other.answered_at > ref.answered_at),
-                None,
-            )
-            repeated = following is not None and following.answered_at - ref.answered_at <= window
+            j = i + 1  # the next call answered strictly later
+            while j < count and calls[j][0].answered_at <= ref.answered_at:
+                j += 1
+            repeated = j < count and calls[j][0].answered_at - ref.answered_at <= window
             if is_new:
                 marked_new.append(_with_repeated(ref, repeated))
             elif repeated and not ref.repeated:
                 newly_repeated.append(_with_repeated(ref, True))
     return marked_new, newly_repeated
+
+
+def _answered_then_key(item: tuple[CallRef, bool]) -> tuple[datetime, str]:
+    return item[0].answered_at, item[0].call_key
 
 
 def _with_repeated(ref: CallRef, repeated: bool) -> CallRef:
