@@ -111,7 +111,7 @@ VIEWS: dict[str, type[EventView]] = {
 }
 """Event type name -> view."""
 
-_decoder = msgspec.json.Decoder(
+_decoder: msgspec.json.Decoder[EventView] = msgspec.json.Decoder(
     CallCompletedView
     | AgentStateView
     | SurveyAnsweredView
@@ -135,7 +135,8 @@ def parse_event_view(raw: bytes) -> EventView:
     """
     if not _SUB_MICROSECOND.search(raw):
         try:
-            return _decoder.decode(raw)
+            view: EventView = _decoder.decode(raw)
+            return view
         except (msgspec.ValidationError, msgspec.DecodeError):
             pass
     return view_of(parse_event_json(raw))  # the contract decides, and says why
