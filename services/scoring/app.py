@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from prometheus_client import Counter
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
 from services.scoring.api import router as scores_router
@@ -18,7 +19,7 @@ from services.scoring.config import ScoringSettings
 from services.scoring.configuration import config_loader, extra_routers
 from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
-from services.scoring.library import lock_center_config
+from services.scoring.library import center_policies, lock_center_config, longest_fcr_window
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
 from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
@@ -59,6 +60,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     applier = EventApplier(
         placements=repo.placements,
         settled_days=repo.settled_days,
+        center_policies=center_policies,
+        longest_window=longest_fcr_window,
         rules=rules,
         late_events=Counter(
             "scoring_late_events_total",
@@ -90,6 +93,11 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         allowed_lateness=timedelta(hours=settings.allowed_lateness_hours),
         grace=timedelta(minutes=settings.settlement_grace_minutes),
     )
+
+    async def policy_for(session: AsyncSession, center: str, day: date) -> SettlementPolicy:
+        """The center's own settings in force on `day`, else the service settings."""
+        return (await center_policies(session, [day])).get((center, day), policy)
+
     retention = DedupRetention(engine, retention=timedelta(days=settings.dedup_retention_days))
     probe = BacklogProbe(
         settings.kafka_bootstrap_servers, settings.consumer_group, [t.name for t in RAW_TOPICS]
@@ -97,7 +105,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settlement = Settlement(
         sessions=sessions,
         load_config=config_loader(),
-        policy_for=lambda _center: policy,
+        policy_for=policy_for,
         registry=registry,
         after_commit=relay.wake,
         lock_center=lock_center_config,

@@ -17,8 +17,10 @@ from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
+from services.scoring.domain import SettlementPolicy
 from services.scoring.tally import (
     AgentDayKey,
+    CallRef,
     ComplaintView,
     Tally,
     advance_states,
@@ -46,6 +48,11 @@ Placement = tuple[str | None, ZoneInfo]
 """An agent's center (None when not in the org yet) and its time zone."""
 
 Placements = Callable[[AsyncSession, Collection[str]], Awaitable[dict[str, Placement]]]
+CenterPolicies = Callable[
+    [AsyncSession, Collection[date]], Awaitable[dict[tuple[str, date], SettlementPolicy]]
+]
+"""Each center's settlement policy in force on each day (centers with their own settings)."""
+LongestWindow = Callable[[AsyncSession], Awaitable[timedelta | None]]
 SettledDays = Callable[[AsyncSession, Collection[date]], Awaitable[set[tuple[str, date]]]]
 
 
@@ -77,12 +84,16 @@ class EventApplier:
         *,
         placements: Placements,
         settled_days: SettledDays,
+        center_policies: CenterPolicies,
+        longest_window: LongestWindow,
         rules: ScoringRules,
         late_events: Counter,
         out_of_order_states: Counter,
     ) -> None:
         self._placements = placements
         self._settled_days = settled_days
+        self._center_policies = center_policies
+        self._longest_window = longest_window
         self._rules = rules
         self._late_events = late_events
         self._out_of_order = out_of_order_states
@@ -104,7 +115,7 @@ class EventApplier:
         placed = await self._placements(session, agents)
         zone = {a: placed[a][1] if a in placed else self._rules.default_zone for a in agents}
         tally = Tally()
-        await self._calls(session, tally, by_kind[CallCompletedView], zone)  # type: ignore[arg-type]
+        await self._calls(session, tally, by_kind[CallCompletedView], zone, placed)  # type: ignore[arg-type]
         for survey in by_kind[SurveyAnsweredView]:
             count_survey(tally, survey, zone[survey.agent_id])  # type: ignore[attr-defined]
         for metric in by_kind[MetricReportedView]:
@@ -127,6 +138,7 @@ class EventApplier:
         tally: Tally,
         calls: list[CallCompletedView],
         zone: dict[str, ZoneInfo],
+        placed: dict[str, Placement],
     ) -> None:
         if not calls:
             return
@@ -137,15 +149,27 @@ class EventApplier:
             if ref.call_key not in handle:
                 handle[ref.call_key] = call.talk_seconds + call.hold_seconds + call.wrap_seconds
                 refs.append(ref)
-        window = self._rules.fcr_window
+        default = self._rules.fcr_window
+        reach = max(default, await self._longest_window(session) or default)
         callers = {r.caller_id for r in refs}
         await repo.lock_callers(session, callers)
         known = await repo.known_calls(
             session,
             callers,
-            min(r.answered_at for r in refs) - window,
-            max(r.answered_at for r in refs) + window,
+            min(r.answered_at for r in refs) - reach,
+            max(r.answered_at for r in refs) + reach,
         )
+        # A call is judged by the FCR window of its agent's center on its own day.
+        others = {k.agent_id for k in known} - placed.keys()
+        centers = {a: p[0] for a, p in (placed | await self._placements(session, others)).items()}
+        policies = await self._center_policies(
+            session, {r.business_date for r in refs} | {k.business_date for k in known}
+        )
+
+        def window(ref: CallRef) -> timedelta:
+            policy = policies.get((centers.get(ref.agent_id), ref.business_date))  # type: ignore[arg-type]
+            return policy.fcr_window if policy is not None else default
+
         fresh_refs, newly_repeated = find_repeats(refs, known, window)
         inserted = await repo.insert_calls(session, fresh_refs)
         fresh = [r for r in fresh_refs if r.call_key in inserted]  # a resent call counts once

@@ -349,13 +349,11 @@ class Library:
         document = document or default_library_document()
         indicators = {i["code"]: _indicator(i) for i in document["indicators"]}
         s = document["settings"]
-        policy = SettlementPolicy(
-            fcr_window=timedelta(hours=s["fcr_window_hours"]),
-            allowed_lateness=timedelta(hours=s["allowed_lateness_hours"]),
-            grace=timedelta(minutes=s["settlement_grace_minutes"]),
-        )
         return cls(
-            MappingProxyType(indicators), tuple(s["veto"]), policy, int(s["satisfied_min_score"])
+            MappingProxyType(indicators),
+            tuple(s["veto"]),
+            _policy(s),
+            int(s["satisfied_min_score"]),
         )
 
     def for_department(self, department_id: str | None) -> dict[str, Indicator]:
@@ -604,6 +602,44 @@ async def load_configs(session: AsyncSession, day: date) -> ConfigBook:
     ):
         scopes.setdefault(center, {})[(department, kind)] = parse_tiers(document)
     return ConfigBook(day, libraries, scopes)
+
+
+async def center_policies(
+    session: AsyncSession, days: Collection[date]
+) -> dict[tuple[str, date], SettlementPolicy]:
+    """The settlement policy (FCR window, allowed lateness, grace) of every center
+    with a library, as in force on each of `days`; the others follow the service
+    settings."""
+    if not days:
+        return {}
+    rows = await run_sql(
+        session,
+        "SELECT d, v.center_id, v.document FROM unnest(CAST(:days AS date[])) AS d "
+        "CROSS JOIN LATERAL (SELECT DISTINCT ON (center_id) center_id, document "
+        "FROM scoring_library_versions WHERE effective_from <= d "
+        "ORDER BY center_id, effective_from DESC, id DESC) v",
+        {"days": sorted(days)},
+    )
+    return {(center, day): _policy(document["settings"]) for day, center, document in rows}
+
+
+async def longest_fcr_window(session: AsyncSession) -> timedelta | None:
+    """The longest FCR window any center's library has ever set (None: no library)."""
+    hours = await (await session.connection()).scalar(
+        text(
+            "SELECT max(CAST(document -> 'settings' ->> 'fcr_window_hours' AS float8)) "
+            "FROM scoring_library_versions"
+        )
+    )
+    return timedelta(hours=hours) if hours is not None else None
+
+
+def _policy(settings: Mapping[str, Any]) -> SettlementPolicy:
+    return SettlementPolicy(
+        fcr_window=timedelta(hours=settings["fcr_window_hours"]),
+        allowed_lateness=timedelta(hours=settings["allowed_lateness_hours"]),
+        grace=timedelta(minutes=settings["settlement_grace_minutes"]),
+    )
 
 
 _INSERT_VERSION = {

@@ -42,7 +42,8 @@ PRODUCER = "scoring"
 
 ConfigLoader = Callable[[AsyncSession, date], Awaitable[ConfigFor]]
 """Loads the configuration in force on a day, once, for bulk use."""
-PolicyFor = Callable[[str], SettlementPolicy]
+PolicyFor = Callable[[AsyncSession, str, date], Awaitable[SettlementPolicy]]
+"""A center's settlement policy in force on a day."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,9 @@ class Settlement:
                 quiet = await self._quiet(idle)
                 waiting = 0.0
                 for center, days in candidates.items():
-                    policy = self._policy_for(center)
                     for day in days:
+                        async with session.begin():
+                            policy = await self._policy_for(session, center, day)
                         if not policy.due(
                             day, zones[center], watermark=watermark, now=now, quiet=quiet
                         ):

@@ -9,7 +9,7 @@ center time zone.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -93,14 +93,18 @@ def count_calls(tally: Tally, calls: Iterable[CallRef], handle: dict[str, float]
 
 
 def find_repeats(
-    new: Sequence[CallRef], known: Sequence[CallRef], window: timedelta
+    new: Sequence[CallRef],
+    known: Sequence[CallRef],
+    window: timedelta | Callable[[CallRef], timedelta],
 ) -> tuple[list[CallRef], list[CallRef]]:
-    """Mark calls followed by another call from the same caller within `window`.
+    """Mark calls followed by another call from the same caller within the FCR window
+    (one for all calls, or each call's own: its center's on its day).
 
     Works whatever order calls arrive in: the new calls and the callers' known
     calls are merged per caller. Returns the new calls (with `repeated` set)
     and the known calls that have just become repeated.
     """
+    window_of = window if callable(window) else (lambda _ref, w=window: w)
     by_caller: defaultdict[str, list[tuple[CallRef, bool]]] = defaultdict(list)
     for ref in known:
         by_caller[ref.caller_id].append((ref, False))
@@ -120,7 +124,7 @@ def find_repeats(
             j = i + 1  # the next call answered strictly later
             while j < count and calls[j][0].answered_at <= ref.answered_at:
                 j += 1
-            repeated = j < count and calls[j][0].answered_at - ref.answered_at <= window
+            repeated = j < count and calls[j][0].answered_at - ref.answered_at <= window_of(ref)
             if is_new:
                 marked_new.append(_with_repeated(ref, repeated))
             elif repeated and not ref.repeated:

@@ -13,7 +13,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -430,9 +430,20 @@ async def test_a_change_applies_from_the_next_unsettled_day(
     )
     assert second.json()["effective_from"] == "2026-03-06"
     settings = await client.put(
-        "/v1/config/indicators", json=core_library(satisfied_min_score=5), headers=ADMIN
+        "/v1/config/indicators",
+        json=core_library(satisfied_min_score=5, fcr_window_hours=6, allowed_lateness_hours=1),
+        headers=ADMIN,
     )
     assert settings.json()["effective_from"] == "2026-03-06"
+    async with sessions() as session, session.begin():
+        # the pipeline's FCR window and the settlement policy follow the center's settings
+        policies = await library.center_policies(session, [date(2026, 3, 5), date(2026, 3, 6)])
+        assert policies == {
+            ("C1", date(2026, 3, 6)): SettlementPolicy(
+                fcr_window=timedelta(hours=6), allowed_lateness=timedelta(hours=1)
+            )
+        }
+        assert await library.longest_fcr_window(session) == timedelta(hours=6)
 
     async with sessions() as session:
         for day, pass_, min_score in [

@@ -175,6 +175,24 @@ def test_window_edge() -> None:
     assert repeated_keys(find_repeats([first, later], [], short)[0]) == set()
 
 
+def test_each_call_is_judged_by_its_own_window() -> None:
+    """Per-center FCR windows: the window is the judged (earlier) call's."""
+    short_center = call("2026-03-02T10:00:00+08:00", agent="S1")
+    long_center = call("2026-03-02T10:00:00+08:00", agent="L1")
+    later = call("2026-03-02T12:00:00+08:00", agent="S1")
+    windows = {"S1": timedelta(hours=1), "L1": timedelta(hours=24)}
+
+    def window(ref: CallRef) -> timedelta:
+        return windows[ref.agent_id]
+
+    short_ref = call_ref(short_center, SHANGHAI)
+    long_ref = call_ref(long_center, SHANGHAI)._replace(caller_id="h2")
+    later_ref = call_ref(later, SHANGHAI)
+    later_for_long = later_ref._replace(call_key="k-later-2", caller_id="h2")
+    marked, _ = find_repeats([short_ref, long_ref, later_ref, later_for_long], [], window)
+    assert repeated_keys(marked) == {long_ref.call_key}  # 2 h: within 24 h, not within 1 h
+
+
 def test_other_callers_and_simultaneous_calls_are_not_repeats() -> None:
     a = ref("2026-03-02T10:00:00+08:00", caller="h1")
     b = ref("2026-03-02T10:05:00+08:00", caller="h2")
