@@ -286,3 +286,53 @@ async def test_scores_api_answers_by_role(
             )
         ).status_code == 422
         await api.aclose()
+
+
+async def test_a_centers_own_fcr_window_decides_its_repeat_calls(
+    scenario: dict[str, Any], ingest: httpx.AsyncClient, database: str, kafka: str
+) -> None:
+    from shared.auth.tokens import mint_token
+
+    engine, events, org = scenario["engine"], scenario["events"], scenario["org"]
+    settings = _settings(database, kafka, scenario["group"])
+    assert settings.jwt_secret is not None
+    admin = {
+        "Authorization": "Bearer "
+        + mint_token(secret=settings.jwt_secret, subject="ops", role="admin")
+    }
+    short = timedelta(hours=2)
+    expected = expected_agent_days(events, window=short)
+    default = expected_agent_days(events)
+    assert any(expected[k]["fcr"] != default[k]["fcr"] for k in expected), "a window that matters"
+    agents = {
+        a["id"]
+        for c in org["centers"]
+        for d in c["departments"]
+        for t in d["teams"]
+        for a in t["agents"]
+    }
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s")
+        library = {
+            "center_id": org["centers"][0]["id"],
+            "indicators": [{"code": code} for code in default_library()],
+            "settings": {"fcr_window_hours": short.total_seconds() / 3600},
+        }
+        stored = await api.put("/v1/config/indicators", json=library, headers=admin)
+        assert stored.status_code == 200, stored.text
+        await _post_all(ingest, events)
+        await _settled(engine)
+        results = await _results(engine)
+    checked = 0
+    for (agent, day), values in expected.items():
+        if agent not in agents or day not in (DAY, DAY + timedelta(days=1)):
+            continue
+        row = results.get(("agent", agent, day, "fcr"))
+        assert row is not None, (agent, day)
+        if values["fcr"] is None:
+            assert row[0] is None
+        else:
+            assert row[0] == pytest.approx(values["fcr"]), (agent, day)
+            checked += 1
+    assert checked > 20
