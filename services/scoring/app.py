@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from prometheus_client import Counter
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
 from services.scoring.api import router as scores_router
@@ -57,10 +57,17 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         max_state_span=timedelta(hours=settings.max_state_span_hours),
         default_zone=ZoneInfo(settings.default_timezone),
     )
+    policy = SettlementPolicy(
+        fcr_window=rules.fcr_window,
+        allowed_lateness=timedelta(hours=settings.allowed_lateness_hours),
+        grace=timedelta(minutes=settings.settlement_grace_minutes),
+    )
+    policies = partial(center_policies, default=policy)  # the service settings by default
+
     applier = EventApplier(
         placements=repo.placements,
         settled_days=repo.settled_days,
-        center_policies=center_policies,
+        center_policies=policies,
         longest_window=longest_fcr_window,
         rules=rules,
         late_events=Counter(
@@ -88,16 +95,6 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     consumer.subscribe(
         broker, *(t.name for t in RAW_TOPICS), max_records=settings.batch_max_records
     )
-    policy = SettlementPolicy(
-        fcr_window=rules.fcr_window,
-        allowed_lateness=timedelta(hours=settings.allowed_lateness_hours),
-        grace=timedelta(minutes=settings.settlement_grace_minutes),
-    )
-
-    async def policy_for(session: AsyncSession, center: str, day: date) -> SettlementPolicy:
-        """The center's own settings in force on `day`, else the service settings."""
-        return (await center_policies(session, [day])).get((center, day), policy)
-
     retention = DedupRetention(engine, retention=timedelta(days=settings.dedup_retention_days))
     probe = BacklogProbe(
         settings.kafka_bootstrap_servers, settings.consumer_group, [t.name for t in RAW_TOPICS]
@@ -105,7 +102,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settlement = Settlement(
         sessions=sessions,
         load_config=config_loader(),
-        policy_for=policy_for,
+        policy_for=policies,
         registry=registry,
         after_commit=relay.wake,
         lock_center=lock_center_config,

@@ -17,7 +17,7 @@ from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
-from services.scoring.domain import SettlementPolicy
+from services.scoring.library import PolicyBook
 from services.scoring.tally import (
     AgentDayKey,
     CallRef,
@@ -48,10 +48,8 @@ Placement = tuple[str | None, ZoneInfo]
 """An agent's center (None when not in the org yet) and its time zone."""
 
 Placements = Callable[[AsyncSession, Collection[str]], Awaitable[dict[str, Placement]]]
-CenterPolicies = Callable[
-    [AsyncSession, Collection[date]], Awaitable[dict[tuple[str, date], SettlementPolicy]]
-]
-"""Each center's settlement policy in force on each day (centers with their own settings)."""
+CenterPolicies = Callable[[AsyncSession, Collection[date]], Awaitable[PolicyBook]]
+"""Each center's settlement policy in force on some days (the service's by default)."""
 LongestWindow = Callable[[AsyncSession], Awaitable[timedelta | None]]
 SettledDays = Callable[[AsyncSession, Collection[date]], Awaitable[set[tuple[str, date]]]]
 
@@ -162,13 +160,12 @@ class EventApplier:
         # A call is judged by the FCR window of its agent's center on its own day.
         others = {k.agent_id for k in known} - placed.keys()
         centers = {a: p[0] for a, p in (placed | await self._placements(session, others)).items()}
-        policies = await self._center_policies(
+        policy = await self._center_policies(
             session, {r.business_date for r in refs} | {k.business_date for k in known}
         )
 
         def window(ref: CallRef) -> timedelta:
-            policy = policies.get((centers.get(ref.agent_id), ref.business_date))  # type: ignore[arg-type]
-            return policy.fcr_window if policy is not None else default
+            return policy(centers.get(ref.agent_id), ref.business_date).fcr_window
 
         fresh_refs, newly_repeated = find_repeats(refs, known, window)
         inserted = await repo.insert_calls(session, fresh_refs)

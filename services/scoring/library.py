@@ -604,14 +604,27 @@ async def load_configs(session: AsyncSession, day: date) -> ConfigBook:
     return ConfigBook(day, libraries, scopes)
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyBook:
+    """Centers' settlement policies (FCR window, allowed lateness, grace) in force on
+    some days; a center without settings of its own follows `default`."""
+
+    in_force: Mapping[tuple[str, date], SettlementPolicy]
+    default: SettlementPolicy
+
+    def __call__(self, center: str | None, day: date) -> SettlementPolicy:
+        if center is None:
+            return self.default
+        return self.in_force.get((center, day), self.default)
+
+
 async def center_policies(
-    session: AsyncSession, days: Collection[date]
-) -> dict[tuple[str, date], SettlementPolicy]:
-    """The settlement policy (FCR window, allowed lateness, grace) of every center
-    with a library, as in force on each of `days`; the others follow the service
-    settings."""
+    session: AsyncSession, days: Collection[date], *, default: SettlementPolicy
+) -> PolicyBook:
+    """The settlement policy of every center with a library, as in force on each of
+    `days`; `default` (the service settings) for the others."""
     if not days:
-        return {}
+        return PolicyBook({}, default)
     rows = await run_sql(
         session,
         "SELECT d, v.center_id, v.document FROM unnest(CAST(:days AS date[])) AS d "
@@ -620,7 +633,8 @@ async def center_policies(
         "ORDER BY center_id, effective_from DESC, id DESC) v",
         {"days": sorted(days)},
     )
-    return {(center, day): _policy(document["settings"]) for day, center, document in rows}
+    in_force = {(center, day): _policy(document["settings"]) for day, center, document in rows}
+    return PolicyBook(in_force, default)
 
 
 async def longest_fcr_window(session: AsyncSession) -> timedelta | None:

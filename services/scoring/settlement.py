@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -42,8 +42,10 @@ PRODUCER = "scoring"
 
 ConfigLoader = Callable[[AsyncSession, date], Awaitable[ConfigFor]]
 """Loads the configuration in force on a day, once, for bulk use."""
-PolicyFor = Callable[[AsyncSession, str, date], Awaitable[SettlementPolicy]]
-"""A center's settlement policy in force on a day."""
+PolicyFor = Callable[
+    [AsyncSession, Collection[date]], Awaitable[Callable[[str, date], SettlementPolicy]]
+]
+"""Centers' settlement policies in force on some days, looked up by center and day."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ class Settlement:
                 for center, days in candidates.items():
                     for day in days:
                         async with session.begin():
-                            policy = await self._policy_for(session, center, day)
+                            policy = (await self._policy_for(session, [day]))(center, day)
                         if not policy.due(
                             day, zones[center], watermark=watermark, now=now, quiet=quiet
                         ):

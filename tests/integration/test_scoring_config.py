@@ -437,8 +437,10 @@ async def test_a_change_applies_from_the_next_unsettled_day(
     assert settings.json()["effective_from"] == "2026-03-06"
     async with sessions() as session, session.begin():
         # the pipeline's FCR window and the settlement policy follow the center's settings
-        policies = await library.center_policies(session, [date(2026, 3, 5), date(2026, 3, 6)])
-        assert policies == {
+        policies = await library.center_policies(
+            session, [date(2026, 3, 5), date(2026, 3, 6)], default=SettlementPolicy()
+        )
+        assert policies.in_force == {
             ("C1", date(2026, 3, 6)): SettlementPolicy(
                 fcr_window=timedelta(hours=6), allowed_lateness=timedelta(hours=1)
             )
