@@ -91,6 +91,12 @@ decode_upstream_event: Decoder = upstream_decoder(EVENT_MODELS.values())
 when it is not one."""
 
 
+def partition_fetch_bytes(max_records: int) -> int:
+    """Bytes one partition fetch may bring: about `max_records` upstream events of a
+    few hundred bytes each, at least a mebibyte."""
+    return max(1 << 20, max_records * 256)
+
+
 CONFLICT_STATES = frozenset({"40001", "40P01"})
 """Serialization failure and deadlock: another transaction won; retrying succeeds."""
 
@@ -163,7 +169,7 @@ class TransactionalConsumer:
             group_id=self.name,
             batch=True,
             max_records=max_records,
-            max_partition_fetch_bytes=max(1 << 20, max_records * 256),
+            max_partition_fetch_bytes=partition_fetch_bytes(max_records),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             parser=raw_batch_parser,

@@ -24,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 
 from services.scoring.config import ScoringSettings
+from shared.consumer import partition_fetch_bytes
 from shared.contracts.topics import RAW_TOPICS, TOPIC_FOR_EVENT_TYPE
 from shared.db import make_engine
 from shared.kafka import EventProducer, OutgoingRecord, ensure_topics
@@ -74,7 +75,7 @@ async def bare_consumer(bootstrap: str, total: int) -> float:
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         max_poll_records=BATCH,  # fetched like the scoring consumer fetches
-        max_partition_fetch_bytes=max(1 << 20, BATCH * 256),
+        max_partition_fetch_bytes=partition_fetch_bytes(BATCH),
     )
     await consumer.start()
     seen = 0
