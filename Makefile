@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run up stop status logs test test-unit test-integration bench lint format infra-up infra-down clean
+.PHONY: help install run up stop status logs test test-unit test-integration bench catalog lint format infra-up infra-down clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ test-unit: install ## Run the unit tests only (no Kafka or PostgreSQL)
 
 bench: install ## Run the benchmarks and write bench-results/
 	@scripts/bench.sh
+
+catalog: install ## Write the events catalog (AsyncAPI) to docs/events.asyncapi.json
+	@$(PY) -m shared.contracts.asyncapi docs/events.asyncapi.json
 
 lint: install ## ruff (lint + format check) and mypy on shared/
 	@$(VENV)/bin/ruff check .

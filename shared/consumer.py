@@ -25,7 +25,6 @@ with the reason, so one poison message never blocks a partition.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import timedelta
 from typing import Any, NamedTuple
@@ -35,17 +34,18 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import sql
+from shared.background import Periodic
 from shared.contracts.events import EVENT_MODELS, EventRejected, parse_event_json
 from shared.dlq import dead_letter
 from shared.kafka import EventProducer, KafkaUnavailable
 from shared.kafka_consume import raw_batch_decoder, raw_batch_parser
 from shared.logging import get_logger
-from shared.metrics import LATENCY_BUCKETS
+from shared.metrics import LATENCY_BUCKETS, new_registry
 
 log = get_logger(__name__)
 
@@ -286,19 +286,19 @@ async def claim(session: AsyncSession, consumer: str, keys: Sequence[str]) -> se
     """Record `keys` as processed by `consumer`; return those that were not yet."""
     if not keys:
         return set()
-    result = await session.execute(
-        text(
-            "INSERT INTO processed_events (consumer, event_id) "
-            "SELECT :consumer, unnest(CAST(:keys AS text[])) "
-            "ON CONFLICT DO NOTHING RETURNING event_id"
-        ),
+    result = await sql.execute(
+        session,
+        "INSERT INTO processed_events (consumer, event_id) "
+        f"SELECT :consumer, k FROM {sql.unnest({'keys': 'text'})} AS k "
+        "ON CONFLICT DO NOTHING RETURNING event_id",
         {"consumer": consumer, "keys": list(dict.fromkeys(keys))},
     )
     return set(result.scalars())
 
 
 class DedupRetention:
-    """Forgets processed-event keys older than the topics keep their events.
+    """Forgets processed-event keys older than the topics keep their events (a background
+    component).
 
     A key only matters while its event can be delivered again: once Kafka's
     retention has dropped the event, replaying the topic cannot bring it back,
@@ -307,52 +307,46 @@ class DedupRetention:
     hold a long lock against the consumers inserting keys.
     """
 
+    name = "dedup-retention"
+
     def __init__(
         self,
         engine: AsyncEngine,
         *,
         retention: timedelta,
+        registry: CollectorRegistry | None = None,
         every_seconds: float = 3600.0,
         chunk: int = 20_000,
     ) -> None:
         self._engine = engine
         self._retention = retention
-        self._every = every_seconds
         self._chunk = chunk
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            self.name, self._prune, interval=every_seconds, registry=registry or new_registry()
+        )
 
     async def prune_once(self) -> int:
         """Delete every key older than the retention; return how many went."""
         removed = 0
         while True:
             async with self._engine.begin() as conn:
-                result = await conn.execute(
-                    text(
-                        "DELETE FROM processed_events WHERE ctid IN (SELECT ctid "
-                        "FROM processed_events WHERE processed_at < now() - CAST(:age AS interval) LIMIT :n)"
-                    ),
+                result = await sql.execute(
+                    conn,
+                    "DELETE FROM processed_events WHERE ctid IN (SELECT ctid FROM processed_events "
+                    "WHERE processed_at < now() - CAST(:age AS interval) LIMIT :n)",
                     {"age": self._retention, "n": self._chunk},
                 )
             removed += result.rowcount
             if result.rowcount < self._chunk:
                 return removed
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                removed = await self.prune_once()
-                if removed:
-                    log.info("processed-event keys pruned", removed=removed)
-            except Exception as exc:  # retried next round
-                log.warning("pruning processed-event keys failed", error=str(exc)[:200])
-            await asyncio.sleep(self._every)
+    async def _prune(self) -> None:
+        removed = await self.prune_once()
+        if removed:
+            log.info("processed-event keys pruned", removed=removed)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="dedup-retention")
+    async def start(self) -> None:
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()

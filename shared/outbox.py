@@ -13,17 +13,18 @@ is at least once, and consumers deduplicate on the payload's `event_id`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy import RowMapping, text
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.kafka import EventProducer, KafkaUnavailable, OutgoingRecord
+from shared import sql
+from shared.background import Periodic
+from shared.contracts.derived import DerivedEvent
+from shared.kafka import EventProducer, OutgoingRecord
 from shared.logging import get_logger
 from shared.metrics import LATENCY_BUCKETS
 from shared.models import OutboxMessage
@@ -40,7 +41,7 @@ def add_to_outbox(
     key: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Stage a message for publication in the caller's transaction."""
+    """Stage raw bytes for publication in the caller's transaction (use `stage_event`)."""
     session.add(
         OutboxMessage(
             producer=producer,
@@ -52,8 +53,25 @@ def add_to_outbox(
     )
 
 
+def stage_event(session: AsyncSession, event: DerivedEvent) -> None:
+    """Stage a derived event for publication in the caller's transaction.
+
+    The only way a service puts an event in its outbox: the topic and key come
+    from the event's contract, the outbox from its `source`, and the headers
+    name its type and id (for consumers that route before decoding).
+    """
+    add_to_outbox(
+        session,
+        producer=event.source,
+        topic=event.topic.name,
+        payload=event.to_json(),
+        key=event.partition_key,
+        headers={"event_type": event.type, "event_id": event.event_id},
+    )
+
+
 class OutboxRelay:
-    """Publishes one service's outbox to Kafka, oldest first."""
+    """Publishes one service's outbox to Kafka, oldest first (a background component)."""
 
     def __init__(
         self,
@@ -65,13 +83,18 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 0.2,
     ) -> None:
-        self._name = producer_name
+        self.name = f"outbox-relay-{producer_name}"
+        self._producer = producer_name
         self._engine = engine
         self._kafka = kafka
         self._batch_size = batch_size
-        self._poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            self.name,
+            self.relay_once,
+            interval=poll_seconds,
+            registry=registry,
+            again=lambda published: published >= batch_size,  # more are waiting
+        )
         self._published = Counter(
             "outbox_published_total", "Outbox messages published", ["producer"], registry=registry
         )
@@ -82,73 +105,56 @@ class OutboxRelay:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
-        self._failures = Counter(
-            "outbox_publish_failures_total", "Failed relay rounds", ["producer"], registry=registry
+        self._oldest = Gauge(
+            "outbox_oldest_pending_age_seconds",
+            "Age of the oldest message still waiting in the outbox, as of the last relay round",
+            ["producer"],
+            registry=registry,
         )
 
     def wake(self) -> None:
         """Ask the relay to look for new messages now (call after a commit)."""
-        self._wake.set()
+        self._loop.wake()
 
     async def relay_once(self) -> int:
         """Publish one batch; return how many messages left the outbox."""
         async with self._engine.begin() as conn:
-            locked = await conn.scalar(
-                text("SELECT pg_try_advisory_xact_lock(hashtext(:lock))"),
-                {"lock": f"outbox:{self._name}"},
-            )
-            if not locked:
+            if not await sql.try_lock(conn, f"outbox:{self._producer}"):
                 return 0  # another instance of this service is relaying
             rows = (
-                await conn.execute(
-                    text(
-                        "SELECT id, topic, key, payload, headers, created_at FROM outbox "
-                        "WHERE producer = :producer ORDER BY id LIMIT :limit"
-                    ),
-                    {"producer": self._name, "limit": self._batch_size},
+                await sql.execute(
+                    conn,
+                    "SELECT id, topic, key, payload, headers, created_at FROM outbox "
+                    "WHERE producer = :producer ORDER BY id LIMIT :limit",
+                    {"producer": self._producer, "limit": self._batch_size + 1},
                 )
             ).all()
-            if not rows:
+            batch = rows[: self._batch_size]
+            if not batch:
+                self._oldest.labels(self._producer).set(0)
                 return 0
-            await self._kafka.send_all([_record(row._mapping) for row in rows])
-            await conn.execute(
-                text("DELETE FROM outbox WHERE id = ANY(:ids)"), {"ids": [row.id for row in rows]}
+            await self._kafka.send_all([_record(row._mapping) for row in batch])
+            await sql.execute(
+                conn, "DELETE FROM outbox WHERE id = ANY(:ids)", {"ids": [row.id for row in batch]}
             )
         now = time.time()
-        for row in rows:
-            self._lag.labels(self._name).observe(max(0.0, now - row.created_at.timestamp()))
-        self._published.labels(self._name).inc(len(rows))
-        return len(rows)
+        for row in batch:
+            self._lag.labels(self._producer).observe(max(0.0, now - row.created_at.timestamp()))
+        self._published.labels(self._producer).inc(len(batch))
+        waiting = rows[self._batch_size :]
+        self._oldest.labels(self._producer).set(
+            max(0.0, now - waiting[0].created_at.timestamp()) if waiting else 0.0
+        )
+        return len(batch)
 
-    async def run(self) -> None:
-        """Relay until cancelled, backing off while Kafka or the database is down."""
-        backoff = self._poll_seconds
-        while True:
-            try:
-                published = await self.relay_once()
-                backoff = self._poll_seconds
-            except (KafkaUnavailable, OSError, Exception) as exc:  # keep relaying whatever failed
-                self._failures.labels(self._name).inc()
-                log.warning("outbox relay failed", producer=self._name, error=str(exc)[:300])
-                published = 0
-                backoff = min(backoff * 2, 5.0)
-            if published >= self._batch_size:
-                continue  # more are waiting
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), backoff)
-
-    def start(self) -> None:
-        """Run the relay in the background."""
-        self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self._name}")
+    async def start(self) -> None:
+        """Relay in the background until stopped, backing off while Kafka or the database is
+        down."""
+        await self._loop.start()
 
     async def stop(self) -> None:
         """Stop relaying; what is unpublished stays in the outbox."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
 
 def _record(row: RowMapping) -> OutgoingRecord:

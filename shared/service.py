@@ -1,11 +1,8 @@
-"""What every service's wiring shares: start-up retries, token verification, the common
-routes, serving."""
+"""What every service's wiring shares: token verification, the common routes, serving."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
-from collections.abc import Awaitable, Callable
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,19 +19,6 @@ from shared.metrics import metrics_router
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
-
-
-async def retrying(what: str, step: Callable[[], Awaitable[object]]) -> None:
-    """Run `step` until it succeeds, backing off while a dependency is down."""
-    delay = 1.0
-    while True:
-        try:
-            await step()
-            return
-        except Exception as exc:  # not reachable yet: keep trying
-            log.warning(f"{what} not ready; retrying", error=str(exc)[:200], in_seconds=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15.0)
 
 
 def token_verifier(settings: ServiceSettings) -> TokenVerifier | None:

@@ -33,6 +33,20 @@ async def kafka(infra: Infrastructure) -> AsyncIterator[str]:
 
     await ensure_topics(infra.kafka_bootstrap_servers, partitions=3)
     yield infra.kafka_bootstrap_servers
+    await _derived_topics_keep_their_contracts(infra.kafka_bootstrap_servers)
+
+
+async def _derived_topics_keep_their_contracts(bootstrap: str) -> None:
+    """After the session: every event the services published validates against its contract."""
+    from shared.contracts.topics import ALERTS, GARDEN, REWARDS, SCORES
+    from tests.kafka_tools import contract_violations, read_all
+
+    problems: list[str] = []
+    for topic in (SCORES, ALERTS, GARDEN, REWARDS):
+        problems += contract_violations(await read_all(bootstrap, topic.name))
+    assert not problems, f"{len(problems)} events break their contracts:\n" + "\n".join(
+        problems[:20]
+    )
 
 
 @pytest.fixture(scope="session")

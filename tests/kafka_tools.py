@@ -75,3 +75,42 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         return {tp.partition: offset for tp, offset in ends.items()}
     finally:
         await consumer.stop()
+
+
+async def read_all(bootstrap: str, topic: str, *, within: float = 60.0) -> list[Seen]:
+    """Everything on `topic` now, from the beginning to its end offsets."""
+    ends = await end_offsets(bootstrap, topic)
+
+    def complete(seen: list[Seen]) -> bool:
+        last: dict[int, int] = {}
+        for s in seen:
+            last[s.partition] = s.offset
+        return all(last.get(p, -1) >= end - 1 for p, end in ends.items() if end > 0)
+
+    seen = await read_topic(bootstrap, topic, until=complete, within=within)
+    assert complete(seen), f"{topic} could not be read to its end within {within}s"
+    return seen
+
+
+def contract_violations(seen: list[Seen]) -> list[str]:
+    """What on a derived topic breaks its contract: the payload, its topic, key or headers."""
+    from shared.contracts.catalog import parse_derived
+    from shared.contracts.events import EventRejected
+
+    problems: list[str] = []
+    for s in seen:
+        where = f"{s.topic}@{s.partition}:{s.offset}"
+        try:
+            event = parse_derived(s.value)
+        except EventRejected as rejected:
+            problems.append(f"{where}: {rejected} in {s.value[:200]!r}")
+            continue
+        if event.topic.name != s.topic:
+            problems.append(f"{where}: {event.type} belongs on {event.topic.name}")
+        if s.key != event.partition_key.encode():
+            problems.append(f"{where}: key {s.key!r}, contract says {event.partition_key!r}")
+        if s.headers.get("event_type") != event.type.encode():
+            problems.append(f"{where}: event_type header {s.headers.get('event_type')!r}")
+        if s.headers.get("event_id") != event.event_id.encode():
+            problems.append(f"{where}: event_id header {s.headers.get('event_id')!r}")
+    return problems

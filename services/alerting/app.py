@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +16,7 @@ from services.alerting.handlers import ComplaintHandler
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
+from shared.background import Components, Detached, Hook, Periodic, Retrying, lifespan
 from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
 from shared.db import make_engine, make_session_factory, unit_of_work
@@ -29,7 +26,7 @@ from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import install_common, retrying, serve, token_verifier
+from shared.service import install_common, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -85,16 +82,23 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
             settings.sms_rate_limit_count, timedelta(seconds=settings.sms_rate_limit_window_seconds)
         ),
         batch_size=settings.sms_batch_size,
-        poll_seconds=settings.sms_poll_seconds,
         lease=timedelta(seconds=settings.sms_lease_seconds),
         max_attempts=settings.sms_max_attempts,
         backoff_base=settings.sms_backoff_base_seconds,
         backoff_max=settings.sms_backoff_max_seconds,
     )
 
+    sms_loop = Periodic(
+        "sms-dispatcher",
+        dispatcher.dispatch_once,
+        interval=settings.sms_poll_seconds,
+        registry=registry,
+        again=lambda handled: handled >= settings.sms_batch_size,  # more are due
+    )
+
     def after_commit() -> None:
         relay.wake()
-        dispatcher.wake()
+        sms_loop.wake()
 
     detector = Detector(rules=RuleBook(), metrics=metrics, zone=zone, provider=provider.name)
     handler = ComplaintHandler(
@@ -107,7 +111,6 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         detector=detector,
         metrics=metrics,
         zone=zone,
-        interval=settings.tick_seconds,
         alpha=settings.baseline_alpha,
         retention=timedelta(days=settings.retention_days),
         after_commit=after_commit,
@@ -122,54 +125,58 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         after_commit=after_commit,
     )
     consumer.subscribe(broker, COMPLAINTS.name, max_records=settings.max_records)
-    retention = DedupRetention(engine, retention=timedelta(days=settings.dedup_retention_days))
+    retention = DedupRetention(
+        engine, retention=timedelta(days=settings.dedup_retention_days), registry=registry
+    )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async def prepare_database() -> None:
-            await migrate(settings.database_url)
-            async with unit_of_work(sessions) as session:
-                await seed_default_rules(session)
+    async def prepare_database() -> None:
+        await migrate(settings.database_url)
+        async with unit_of_work(sessions) as session:
+            await seed_default_rules(session)
 
-        async def start_consumer() -> None:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+    async def start_consumer() -> None:
+        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.topic_partitions)
+        await broker.start()
+        log.info("complaint consumer started", group=settings.consumer_group)
+
+    async def close_clients() -> None:
+        await events.stop()
+        await engine.dispose()
+
+    components = Components(
+        "alerting",
+        Hook("clients", on_stop=close_clients),
+        # SMS, ticks and the outbox need only the database: they run while Kafka is down,
+        # and the service answers /healthz while the database is down.
+        Detached(
+            Components(
+                "alerting-pipeline",
+                Retrying(Hook("database", on_start=prepare_database)),
+                relay,
+                retention,
+                Hook(
+                    "sms-provider",
+                    on_start=lambda: provider.start(dispatcher.record_receipt),
+                    on_stop=provider.stop,
+                ),
+                sms_loop,
+                Periodic(
+                    "alerting-ticker",
+                    ticker.tick,
+                    interval=settings.tick_seconds,
+                    registry=registry,
+                ),
+                # in-flight batches finish or stay uncommitted when it stops (first)
+                Retrying(Hook("kafka-consumer", on_start=start_consumer, on_stop=broker.stop)),
             )
-            await broker.start()
-            log.info("complaint consumer started", group=settings.consumer_group)
-
-        async def start() -> None:
-            # SMS, ticks and the outbox need only the database: they run while Kafka is down.
-            await retrying("database", prepare_database)
-            relay.start()
-            retention.start()
-            await dispatcher.start()
-            ticker.start()
-            log.info("alerting running", sms_provider=provider.name)
-            await retrying("Kafka", start_consumer)
-
-        starter = asyncio.create_task(start())
-        try:
-            yield
-        finally:
-            log.info("alerting stopping")
-            for task in (starter,):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await broker.stop()  # in-flight batches finish or stay uncommitted
-            await ticker.stop()
-            await dispatcher.stop()
-            await retention.stop()
-            await relay.stop()
-            await events.stop()
-            await engine.dispose()
+        ),
+    )
 
     app = FastAPI(
         title="service garden — alerting",
         version="1.0.0",
         description="Complaint-surge detection and SMS escalation up the management chain.",
-        lifespan=lifespan,
+        lifespan=lifespan(components),
     )
     app.state.settings = settings
     app.state.metrics = metrics

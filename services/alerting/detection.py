@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting import repo
@@ -33,11 +31,16 @@ from services.alerting.domain import (
 )
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.rules import RuleSetSpec, default_rules
-from shared.contracts.topics import ALERTS
+from shared.contracts import alerts as contract
 from shared.logging import get_logger
-from shared.outbox import add_to_outbox
+from shared.outbox import stage_event
 
 log = get_logger(__name__)
+INCIDENT_EVENT: dict[str, type[contract.IncidentEvent]] = {
+    model.model_fields["type"].default.removeprefix("incident."): model
+    for model in contract.INCIDENT_EVENTS
+}
+"""The contract of each kind of incident event."""
 PRODUCER = "alerting"
 
 
@@ -207,22 +210,14 @@ class Detector:
             detail=detail,
         )
         self._metrics.incident_events.labels(event.kind).inc()
-        event_id = f"alerting/incident-{incident_id}/{event_row}"
-        payload = {
-            "event_id": event_id,
-            "type": f"incident.{event.kind}",
-            "occurred_at": now.isoformat(),
-            "source": "alerting",
-            "incident": _incident_document(incident_id, incident, department),
-            "detail": detail,
-        }
-        add_to_outbox(
+        stage_event(
             session,
-            producer=PRODUCER,
-            topic=ALERTS.name,
-            key=str(incident_id),
-            payload=orjson.dumps(payload, default=str),
-            headers={"event_id": event_id, "event_type": f"incident.{event.kind}"},
+            INCIDENT_EVENT[event.kind](
+                event_id=f"alerting/incident-{incident_id}/{event_row}",
+                occurred_at=now,
+                incident=_snapshot(incident_id, incident, department),
+                detail=detail,
+            ),
         )
 
     async def _queue_sms(
@@ -270,23 +265,21 @@ class Detector:
         return queued
 
 
-def _incident_document(incident_id: int, incident: Incident, department: str) -> dict[str, Any]:
-    return {
-        "id": incident_id,
-        "rule_id": incident.rule_id,
-        "category": incident.category,
-        "region": incident.region,
-        "department": department,
-        "status": incident.status.value,
-        "level": incident.level,
-        "count": incident.last_count,
-        "peak_count": incident.peak_count,
-        "baseline": incident.baseline,
-        "threshold": incident.threshold,
-        "opened_at": incident.opened_at.isoformat(),
-        "acknowledged_at": incident.acknowledged_at.isoformat()
-        if incident.acknowledged_at
-        else None,
-        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-        "resolution": incident.resolution,
-    }
+def _snapshot(incident_id: int, incident: Incident, department: str) -> contract.IncidentSnapshot:
+    return contract.IncidentSnapshot(
+        id=incident_id,
+        rule_id=incident.rule_id,
+        category=incident.category,
+        region=incident.region,
+        department=department,
+        status=incident.status.value,
+        level=incident.level,
+        count=incident.last_count,
+        peak_count=incident.peak_count,
+        baseline=float(incident.baseline),
+        threshold=incident.threshold,
+        opened_at=incident.opened_at,
+        acknowledged_at=incident.acknowledged_at,
+        resolved_at=incident.resolved_at,
+        resolution=incident.resolution,
+    )

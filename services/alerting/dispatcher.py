@@ -17,7 +17,6 @@ leaves the table's queue only as sent, delivered or failed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -35,7 +34,6 @@ from services.alerting.providers import (
     ReceiptStatus,
     SmsProvider,
     SmsRefused,
-    SmsUnavailable,
 )
 from shared.logging import get_logger
 
@@ -53,7 +51,6 @@ class SmsDispatcher:
         metrics: AlertingMetrics,
         rate_limit: RecipientRateLimit,
         batch_size: int = 50,
-        poll_seconds: float = 0.5,
         lease: timedelta = timedelta(seconds=30),
         max_attempts: int = 15,
         backoff_base: float = 1.0,
@@ -65,17 +62,10 @@ class SmsDispatcher:
         self._metrics = metrics
         self._rate_limit = rate_limit
         self._batch_size = batch_size
-        self._poll_seconds = poll_seconds
         self._lease = lease
         self._max_attempts = max_attempts
         self._backoff = (backoff_base, backoff_max)
         self._wall = wall
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        """Look for due SMS now (call after a commit that queued some)."""
-        self._wake.set()
 
     async def dispatch_once(self) -> int:
         """Run one round; return how many SMS were handed to the provider or settled."""
@@ -182,33 +172,3 @@ class SmsDispatcher:
         if matched is not None:
             self._metrics.sms.labels(self._provider.name, status).inc()
         return matched is not None
-
-    async def run(self) -> None:
-        """Dispatch until cancelled, backing off while the database is down."""
-        backoff = self._poll_seconds
-        while True:
-            try:
-                handled = await self.dispatch_once()
-                backoff = self._poll_seconds
-            except (SmsUnavailable, Exception) as exc:  # keep dispatching whatever failed
-                log.warning("SMS dispatch round failed", error=str(exc)[:300])
-                handled = 0
-                backoff = min(backoff * 2, 5.0)
-            if handled >= self._batch_size:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), backoff)
-
-    async def start(self) -> None:
-        await self._provider.start(self.record_receipt)
-        self._task = asyncio.create_task(self.run(), name="sms-dispatcher")
-
-    async def stop(self) -> None:
-        """Stop dispatching; SMS in flight keep their lease and are retried after it."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self._provider.stop()

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -61,7 +59,6 @@ class Ticker:
         detector: Detector,
         metrics: AlertingMetrics,
         zone: ZoneInfo,
-        interval: float,
         alpha: float,
         retention: timedelta,
         after_commit: Callable[[], None] = lambda: None,
@@ -71,13 +68,11 @@ class Ticker:
         self._detector = detector
         self._metrics = metrics
         self._zone = zone
-        self._interval = interval
         self._alpha = alpha
         self._retention = retention
         self._after_commit = after_commit
         self._wall = wall
         self._last_purge = 0.0
-        self._task: asyncio.Task[None] | None = None
 
     async def tick(self) -> bool:
         """Run one round; False when another instance holds the tick lock."""
@@ -160,22 +155,3 @@ class Ticker:
             slots[slot_number] = changed[slot_number] = slot
             hour += HOUR
         await repo.save_baselines(session, category, region, changed, current)
-
-    async def run(self) -> None:
-        """Tick until cancelled; a failed round is logged and the next one runs."""
-        while True:
-            try:
-                await self.tick()
-            except Exception as exc:  # keep ticking whatever failed (DB down, …)
-                log.warning("alerting tick failed", error=str(exc)[:300])
-            await asyncio.sleep(self._interval)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="alerting-ticker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None

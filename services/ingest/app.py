@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 
 from services.ingest.api import openapi_paths, routes
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestMetrics
 from services.ingest.validator import register_validator
 from shared.auth.api_keys import ApiKeyring
+from shared.background import Components, Detached, Hook, Retrying, lifespan
 from shared.contracts.events import EVENT_MODELS
 from shared.errors import ERROR_SCHEMA
 from shared.kafka import EventProducer, ensure_topics
@@ -26,23 +23,6 @@ from shared.service import install_common, serve, tune_gc
 from shared.settings import get_settings
 
 log = get_logger(__name__)
-
-
-async def _start_when_kafka_answers(broker: KafkaBroker, settings: IngestSettings) -> None:
-    """Create topics and start the validator, retrying while Kafka is down at boot."""
-    delay = 1.0
-    while True:
-        try:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
-            )
-            await broker.start()
-            log.info("raw-topic validator started")
-            return
-        except Exception as exc:  # Kafka not reachable yet: keep trying
-            log.warning("Kafka not ready; retrying", error=str(exc)[:200], in_seconds=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 15.0)
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -65,31 +45,28 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             broker, group_id=settings.validator_group_id, producer=producer, metrics=metrics
         )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start_producer() -> None:
         tune_gc()  # in every worker process
         with contextlib.suppress(Exception):
             await producer.ensure_started()  # if Kafka is down, requests get 503 until it is back
-        starter = (
-            asyncio.create_task(_start_when_kafka_answers(broker, settings))
-            if settings.validator_enabled
-            else None
-        )
-        try:
-            yield
-        finally:
-            if starter is not None:
-                starter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await starter
-            await broker.stop()
-            await producer.stop()
+
+    async def start_validator() -> None:
+        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.topic_partitions)
+        await broker.start()
+        log.info("raw-topic validator started")
+
+    validator = Retrying(Hook("raw-topic-validator", on_start=start_validator, on_stop=broker.stop))
+    components = Components(
+        "ingest",
+        Hook("producer", on_start=start_producer, on_stop=producer.stop),
+        *([Detached(validator)] if settings.validator_enabled else []),
+    )
 
     app = FastAPI(
         title="service garden — ingest",
         version="1.0.0",
         description="The HTTP front door for switch/CTI, CRM and department systems.",
-        lifespan=lifespan,
+        lifespan=lifespan(components),
     )
     app.state.settings = settings
     app.state.metrics = metrics

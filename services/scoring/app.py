@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -20,7 +16,8 @@ from services.scoring.configuration import config_loader, extra_routers
 from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
 from services.scoring.library import center_policies, lock_center_config, longest_fcr_window
-from services.scoring.settlement import PRODUCER, Rounds, Settlement
+from services.scoring.settlement import PRODUCER, Settlement
+from shared.background import Components, Detached, Hook, Periodic, Retrying, lifespan
 from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
 from shared.contracts.views import parse_event_view
@@ -31,7 +28,7 @@ from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import install_common, retrying, serve, token_verifier
+from shared.service import install_common, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -95,7 +92,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     consumer.subscribe(
         broker, *(t.name for t in RAW_TOPICS), max_records=settings.batch_max_records
     )
-    retention = DedupRetention(engine, retention=timedelta(days=settings.dedup_retention_days))
+    retention = DedupRetention(
+        engine, retention=timedelta(days=settings.dedup_retention_days), registry=registry
+    )
     probe = BacklogProbe(
         settings.kafka_bootstrap_servers, settings.consumer_group, [t.name for t in RAW_TOPICS]
     )
@@ -107,44 +106,45 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         after_commit=relay.wake,
         lock_center=lock_center_config,
         backlog=probe.backlog,
-        rounds=Rounds(
-            settings.preview_seconds, settings.settle_check_seconds, settings.quiet_seconds
-        ),
+        quiet_seconds=settings.quiet_seconds,
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await retrying("database", lambda: migrate(settings.database_url))
+    async def start_consumer() -> None:
+        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.topic_partitions)
+        await broker.start()
 
-        async def start_kafka() -> None:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
-            )
-            await broker.start()
+    async def close_clients() -> None:
+        await probe.stop()
+        await kafka.stop()
+        await engine.dispose()
 
-        starter = asyncio.create_task(retrying("Kafka", start_kafka))
-        relay.start()
-        settlement.start()
-        retention.start()
-        try:
-            yield
-        finally:
-            starter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starter
-            await retention.stop()
-            await settlement.stop()
-            await broker.stop()  # in-flight batches finish or stay uncommitted
-            await relay.stop()
-            await probe.stop()
-            await kafka.stop()
-            await engine.dispose()
+    components = Components(
+        "scoring",
+        Hook("clients", on_stop=close_clients),
+        Retrying(Hook("database", on_start=lambda: migrate(settings.database_url))),
+        relay,
+        Periodic(
+            "scoring-preview",
+            settlement.preview_round,
+            interval=settings.preview_seconds,
+            registry=registry,
+        ),
+        Periodic(
+            "scoring-settle",
+            settlement.settle_round,
+            interval=settings.settle_check_seconds,
+            registry=registry,
+        ),
+        retention,
+        # in-flight batches finish or stay uncommitted when it stops (first)
+        Detached(Retrying(Hook("kafka-consumer", on_start=start_consumer, on_stop=broker.stop))),
+    )
 
     app = FastAPI(
         title="service garden — scoring",
         version="1.0.0",
         description="Daily indicators, five-tier health points, warnings and settlement.",
-        lifespan=lifespan,
+        lifespan=lifespan(components),
     )
     app.state.settings = settings
     app.state.sessions = sessions

@@ -15,14 +15,9 @@ the outbox in one transaction:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -32,10 +27,10 @@ from services.scoring import repo
 from services.scoring.domain import SettlementPolicy, WarningMethod, day_bounds
 from services.scoring.org import Membership, centers, memberships_on
 from services.scoring.scorecard import ConfigFor, ScoreRow, score_center_day
-from shared.contracts.topics import SCORES
+from shared.contracts.scores import ScorePreviewed, ScoreRecorded, ScoreSettled
 from shared.logging import get_logger
 from shared.metrics import LATENCY_BUCKETS
-from shared.outbox import add_to_outbox
+from shared.outbox import stage_event
 
 log = get_logger(__name__)
 PRODUCER = "scoring"
@@ -46,14 +41,6 @@ PolicyFor = Callable[
     [AsyncSession, Collection[date]], Awaitable[Callable[[str, date], SettlementPolicy]]
 ]
 """Centers' settlement policies in force on some days, looked up by center and day."""
-
-
-@dataclass(frozen=True)
-class Rounds:
-    preview_seconds: float = 5.0
-    settle_seconds: float = 5.0
-    quiet_seconds: float = 60.0
-    """No events applied for this long: the stream is quiet and the wall clock may settle."""
 
 
 class Settlement:
@@ -69,7 +56,7 @@ class Settlement:
         after_commit: Callable[[], None],
         lock_center: Callable[[AsyncSession, str], Awaitable[None]],
         backlog: Callable[[], Awaitable[int]],
-        rounds: Rounds = Rounds(),
+        quiet_seconds: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -78,9 +65,9 @@ class Settlement:
         self._after_commit = after_commit
         self._lock_center = lock_center
         self._backlog = backlog
-        self._rounds = rounds
+        self._quiet_seconds = quiet_seconds
+        """No events applied for this long: the stream is quiet and the wall clock may settle."""
         self._clock = clock
-        self._tasks: list[asyncio.Task[None]] = []
         self.settled_days = Counter(
             "scoring_days_settled_total",
             "Center business days settled",
@@ -130,7 +117,7 @@ class Settlement:
                     if not await _lock(session, "scoring:settle"):
                         return []
                     zones = {c.id: c.timezone for c in await centers(session)}
-                    watermark, idle = await repo.watermark(session, self._rounds.quiet_seconds)
+                    watermark, idle = await repo.watermark(session, self._quiet_seconds)
                     candidates = {c: await repo.unsettled_days(session, c) for c in zones}
                 now = self._clock()
                 quiet = await self._quiet(idle)
@@ -218,60 +205,10 @@ class Settlement:
             ],
             settled=settle,
         )
-        occurred = self._clock().isoformat()
-        kind = "score.settled" if settle else "score.previewed"
+        occurred = self._clock()
         for row, revision in changed:
-            suffix = "settled" if settle else f"preview-{revision}"
-            event_id = (
-                f"{row.owner_kind}:{row.owner_id}:{row.business_date}:{row.indicator}:{suffix}"
-            )
-            payload: dict[str, Any] = {
-                "event_id": event_id,
-                "type": kind,
-                "source": "scoring",
-                "occurred_at": occurred,
-                "settled": settle,
-                "revision": revision,
-                **row.payload(),
-            }
-            add_to_outbox(
-                session,
-                producer=PRODUCER,
-                topic=SCORES.name,
-                payload=orjson.dumps(payload),
-                key=row.owner_id,
-                headers={"event_type": kind, "event_id": event_id},
-            )
+            stage_event(session, _score_event(row, revision, settled=settle, occurred_at=occurred))
         return len(changed)
-
-    # --- lifecycle --------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(
-                self._every(self._rounds.preview_seconds, self.preview_round),
-                name="scoring-preview",
-            ),
-            asyncio.create_task(
-                self._every(self._rounds.settle_seconds, self.settle_round), name="scoring-settle"
-            ),
-        ]
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-
-    async def _every(self, seconds: float, round_: Callable[[], Awaitable[Any]]) -> None:
-        while True:
-            try:
-                await round_()
-            except Exception as exc:  # a failed round is retried next time
-                log.warning("scoring round failed", round=round_.__name__, error=str(exc)[:300])
-            await asyncio.sleep(seconds)
 
     async def _quiet(self, idle: float | None) -> bool:
         """The stream is quiet: nothing applied lately and no backlog waiting in Kafka.
@@ -279,7 +216,7 @@ class Settlement:
         A consumer that is down or still catching up leaves a backlog, so the
         wall clock never settles a day whose events are still to be read.
         """
-        if idle is not None and idle < self._rounds.quiet_seconds:
+        if idle is not None and idle < self._quiet_seconds:
             return False
         try:
             return await self._backlog() == 0
@@ -291,6 +228,33 @@ class Settlement:
 async def _lock(session: AsyncSession, name: str) -> bool:
     return bool(
         await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:n))"), {"n": name})
+    )
+
+
+def _score_event(
+    row: ScoreRow, revision: int, *, settled: bool, occurred_at: datetime
+) -> ScoreRecorded:
+    """The `cc.scores.v1` event about a row: one id per settled result, one per preview
+    revision (a replayed round stages the same ids again; consumers drop the copies)."""
+    suffix = "settled" if settled else f"preview-{revision}"
+    v = row.verdict
+    event = ScoreSettled if settled else ScorePreviewed
+    return event(
+        event_id=f"{row.owner_kind}:{row.owner_id}:{row.business_date}:{row.indicator}:{suffix}",
+        occurred_at=occurred_at,
+        revision=revision,
+        owner_kind=row.owner_kind,
+        owner_id=row.owner_id,
+        business_date=row.business_date,
+        indicator=row.indicator,
+        fruit=row.fruit,
+        center_id=row.center_id,
+        department_id=row.department_id,
+        team_id=row.team_id,
+        value=v.value,
+        sample=v.sample,
+        points=v.points,
+        state=v.state.value,
     )
 
 

@@ -47,6 +47,10 @@ AgentStateName = Literal["logged_out", "ready", "not_ready", "on_call", "wrap_up
 ComplaintStatus = Literal["investigating", "resolved", "withdrawn"]
 
 
+def _example(**fields: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [fields]})
+
+
 class EventBase(BaseModel):
     """Fields every upstream event carries."""
 
@@ -65,6 +69,22 @@ class EventBase(BaseModel):
 class CallCompleted(EventBase):
     """A call answered by an agent has ended (switch/CTI)."""
 
+    model_config = _example(
+        event_id="cti-7781-call-553201",
+        source="cti",
+        occurred_at="2026-11-30T09:14:05+08:00",
+        type="call.completed",
+        call_id="553201",
+        agent_id="A1001",
+        caller_id="13800138000",
+        queue="billing",
+        answered_at="2026-11-30T09:10:00+08:00",
+        ended_at="2026-11-30T09:14:05+08:00",
+        talk_seconds=215.0,
+        hold_seconds=10.0,
+        wrap_seconds=20.0,
+        transferred=False,
+    )
     type: Literal["call.completed"] = "call.completed"
     call_id: Id
     agent_id: Id
@@ -91,6 +111,14 @@ class CallCompleted(EventBase):
 class AgentStateChanged(EventBase):
     """An agent entered a state at `occurred_at` (switch/CTI)."""
 
+    model_config = _example(
+        event_id="cti-7781-state-99120",
+        source="cti",
+        occurred_at="2026-11-30T09:00:00+08:00",
+        type="agent.state",
+        agent_id="A1001",
+        state="ready",
+    )
     type: Literal["agent.state"] = "agent.state"
     agent_id: Id
     state: AgentStateName
@@ -103,6 +131,16 @@ class AgentStateChanged(EventBase):
 class SurveyAnswered(EventBase):
     """A caller answered the post-call satisfaction survey (CRM)."""
 
+    model_config = _example(
+        event_id="crm-survey-88120",
+        source="crm",
+        occurred_at="2026-11-30T09:16:00+08:00",
+        type="survey.answered",
+        survey_id="88120",
+        call_id="553201",
+        agent_id="A1001",
+        score=5,
+    )
     type: Literal["survey.answered"] = "survey.answered"
     survey_id: Id
     call_id: Id
@@ -117,6 +155,19 @@ class SurveyAnswered(EventBase):
 class ComplaintFiled(EventBase):
     """A customer complaint was registered (CRM)."""
 
+    model_config = _example(
+        event_id="crm-complaint-40017",
+        source="crm",
+        occurred_at="2026-11-30T10:02:00+08:00",
+        type="complaint.filed",
+        complaint_id="40017",
+        category="network",
+        region="south",
+        channel="hotline",
+        customer_id="C-7712",
+        agent_id=None,
+        justified=None,
+    )
     type: Literal["complaint.filed"] = "complaint.filed"
     complaint_id: Id
     category: Id
@@ -138,6 +189,16 @@ class ComplaintUpdated(EventBase):
     consumer of the category's stream sees both in order.
     """
 
+    model_config = _example(
+        event_id="crm-complaint-40017-u1",
+        source="crm",
+        occurred_at="2026-11-30T15:30:00+08:00",
+        type="complaint.updated",
+        complaint_id="40017",
+        status="resolved",
+        justified=False,
+        category="network",
+    )
     type: Literal["complaint.updated"] = "complaint.updated"
     complaint_id: Id
     status: ComplaintStatus
@@ -152,6 +213,16 @@ class ComplaintUpdated(EventBase):
 class MetricReported(EventBase):
     """A department system reported a value of one of its own indicators."""
 
+    model_config = _example(
+        event_id="quality-2026-11-30-A1001-accuracy",
+        source="quality",
+        occurred_at="2026-11-30T23:00:00+08:00",
+        type="metric.reported",
+        agent_id="A1001",
+        indicator="order_accuracy",
+        business_date="2026-11-30",
+        value=98.5,
+    )
     type: Literal["metric.reported"] = "metric.reported"
     agent_id: Id
     indicator: IndicatorCode
@@ -185,10 +256,12 @@ class EventRejected(ValueError):
         self.reasons = reasons
 
 
-def _reasons(error: ValidationError) -> list[dict[str, Any]]:
+def reasons_of(error: ValidationError, *, tagged: bool = False) -> list[dict[str, Any]]:
+    """Per-field reasons of a validation error; `tagged`: the first location part is the
+    union tag (the event type), which is left out."""
     return [
         {
-            "field": ".".join(str(part) for part in item["loc"]) or "(event)",
+            "field": ".".join(str(part) for part in item["loc"][1 if tagged else 0 :]) or "(event)",
             "reason": item["msg"],
             "code": item["type"],
         }
@@ -224,7 +297,7 @@ def parse_event(data: Any, event_type: str | None = None) -> EventBase:
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
-        raise EventRejected(_reasons(error)) from None
+        raise EventRejected(reasons_of(error)) from None
 
 
 _TYPE_FIELD = re.compile(rb'"type"\s*:\s*"([a-z.]+)"')
@@ -243,7 +316,7 @@ def parse_event_json(raw: bytes) -> EventBase:
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
-        raise EventRejected(_reasons(error)) from None
+        raise EventRejected(reasons_of(error)) from None
 
 
 def event_to_json(event: EventBase) -> bytes:

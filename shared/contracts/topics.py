@@ -13,20 +13,63 @@ class Topic:
     name: str
     keyed_by: str
     description: str
+    produced_by: tuple[str, ...] = ()
+    consumed_by: tuple[str, ...] = ()
 
 
-CALLS: Final = Topic("cc.calls.v1", "agent_id", "call.completed from the switch")
-AGENT_STATES: Final = Topic("cc.agent-states.v1", "agent_id", "agent.state from the switch")
-SURVEYS: Final = Topic("cc.surveys.v1", "agent_id", "survey.answered from the CRM")
-COMPLAINTS: Final = Topic(
-    "cc.complaints.v1", "category", "complaint.filed / complaint.updated from the CRM"
+UPSTREAM: Final = ("ingest", "upstream")
+"""Raw topics are written by ingest, or by upstream systems producing directly; ingest's
+validator reads them back and dead-letters what is invalid."""
+
+CALLS: Final = Topic(
+    "cc.calls.v1", "agent_id", "call.completed from the switch", UPSTREAM, ("ingest", "scoring")
 )
-METRICS: Final = Topic("cc.metrics.v1", "agent_id", "metric.reported from department systems")
-SCORES: Final = Topic("cc.scores.v1", "owner", "live previews and settled days (scoring)")
-ALERTS: Final = Topic("cc.alerts.v1", "incident", "complaint-surge incident events (alerting)")
-GARDEN: Final = Topic("cc.garden.v1", "owner", "plant events and fruit.harvested (garden)")
-REWARDS: Final = Topic("cc.rewards.v1", "owner", "ledger and redemption events (rewards)")
-DLQ: Final = Topic("cc.dlq.v1", "original key", "unreadable messages, original bytes + reason")
+AGENT_STATES: Final = Topic(
+    "cc.agent-states.v1", "agent_id", "agent.state from the switch", UPSTREAM, ("ingest", "scoring")
+)
+SURVEYS: Final = Topic(
+    "cc.surveys.v1", "agent_id", "survey.answered from the CRM", UPSTREAM, ("ingest", "scoring")
+)
+COMPLAINTS: Final = Topic(
+    "cc.complaints.v1",
+    "category",
+    "complaint.filed / complaint.updated from the CRM",
+    UPSTREAM,
+    ("ingest", "scoring", "alerting"),
+)
+METRICS: Final = Topic(
+    "cc.metrics.v1",
+    "agent_id",
+    "metric.reported from department systems",
+    UPSTREAM,
+    ("ingest", "scoring"),
+)
+SCORES: Final = Topic(
+    "cc.scores.v1",
+    "owner",
+    "live previews and settled days (scoring)",
+    ("scoring",),
+    ("garden",),
+)
+ALERTS: Final = Topic(
+    "cc.alerts.v1", "incident", "complaint-surge incident events (alerting)", ("alerting",)
+)
+GARDEN: Final = Topic(
+    "cc.garden.v1",
+    "owner",
+    "plant events and fruit.harvested (garden)",
+    ("garden",),
+    ("rewards",),
+)
+REWARDS: Final = Topic(
+    "cc.rewards.v1", "owner", "ledger and redemption events (rewards)", ("rewards",)
+)
+DLQ: Final = Topic(
+    "cc.dlq.v1",
+    "original key",
+    "unreadable messages, original bytes + reason",
+    ("ingest", "scoring", "alerting", "garden", "rewards"),
+)
 
 RAW_TOPICS: Final = (CALLS, AGENT_STATES, SURVEYS, COMPLAINTS, METRICS)
 ALL_TOPICS: Final = (*RAW_TOPICS, SCORES, ALERTS, GARDEN, REWARDS, DLQ)

@@ -13,15 +13,16 @@ import orjson
 import pytest
 from sqlalchemy import text
 
+from shared.contracts.topics import Topic
 from shared.db import make_engine
-from shared.kafka import EventProducer
+from shared.kafka import EventProducer, ensure_topics
 from shared.metrics import new_registry
 from shared.outbox import OutboxRelay
 from tests.infra import ROOT
 from tests.kafka_tools import read_topic
 
 pytestmark = pytest.mark.integration
-TOPIC = "cc.alerts.v1"
+TOPIC = "test.outbox.v1"  # bytes of no contract: kept off the platform's topics
 
 
 def _crash(point: str, producer: str, ids: list[str]) -> None:
@@ -56,7 +57,7 @@ async def _relay_until_empty(database: str, kafka: str, producer: str) -> None:
         registry=new_registry(),
         poll_seconds=0.05,
     )
-    relay.start()
+    await relay.start()
     try:
         for _ in range(100):
             if await _pending(database, producer) == 0:
@@ -71,6 +72,7 @@ async def _relay_until_empty(database: str, kafka: str, producer: str) -> None:
 
 @pytest.mark.parametrize("point", ["after-commit", "after-publish"])
 async def test_relay_delivers_after_a_crash(database: str, kafka: str, point: str) -> None:
+    await ensure_topics(kafka, [Topic(TOPIC, "event_id", "outbox test records")], partitions=3)
     producer = f"test-{uuid.uuid4().hex[:8]}"
     ids = [f"{producer}-{i}" for i in range(25)]
     await asyncio.to_thread(_crash, "after-commit", producer, ids)
