@@ -10,10 +10,11 @@ renaming or retyping one means a v2 topic.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictStr
 
+from shared.contracts.examples import add_example
 from shared.contracts.topics import Topic
 
 EventId = Annotated[StrictStr, Field(min_length=1, max_length=256)]
@@ -26,7 +27,9 @@ BusinessDate = Annotated[date, Strict()]
 class DerivedEvent(BaseModel):
     """Fields every derived event carries."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    model_config = ConfigDict(
+        extra="allow", frozen=True, strict=True, json_schema_extra=add_example
+    )
 
     topic: ClassVar[Topic]
     """Where events of this type are published."""
@@ -47,8 +50,3 @@ class DerivedEvent(BaseModel):
     def to_json(self) -> bytes:
         """Serialise for Kafka."""
         return self.model_dump_json().encode()
-
-
-def example(**fields: Any) -> ConfigDict:
-    """A model configuration whose JSON Schema carries one example payload."""
-    return ConfigDict(json_schema_extra={"examples": [fields]})

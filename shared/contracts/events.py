@@ -29,6 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.contracts.examples import add_example
+
 Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
 """An upstream identifier: non-empty, no surrounding white space."""
 
@@ -47,14 +49,12 @@ AgentStateName = Literal["logged_out", "ready", "not_ready", "on_call", "wrap_up
 ComplaintStatus = Literal["investigating", "resolved", "withdrawn"]
 
 
-def _example(**fields: Any) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": [fields]})
-
-
 class EventBase(BaseModel):
     """Fields every upstream event carries."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, str_max_length=1024)
+    model_config = ConfigDict(
+        extra="allow", frozen=True, str_max_length=1024, json_schema_extra=add_example
+    )
 
     event_id: Id
     source: Annotated[StrictStr, Field(min_length=1, max_length=64)]
@@ -69,22 +69,6 @@ class EventBase(BaseModel):
 class CallCompleted(EventBase):
     """A call answered by an agent has ended (switch/CTI)."""
 
-    model_config = _example(
-        event_id="cti-7781-call-553201",
-        source="cti",
-        occurred_at="2026-11-30T09:14:05+08:00",
-        type="call.completed",
-        call_id="553201",
-        agent_id="A1001",
-        caller_id="13800138000",
-        queue="billing",
-        answered_at="2026-11-30T09:10:00+08:00",
-        ended_at="2026-11-30T09:14:05+08:00",
-        talk_seconds=215.0,
-        hold_seconds=10.0,
-        wrap_seconds=20.0,
-        transferred=False,
-    )
     type: Literal["call.completed"] = "call.completed"
     call_id: Id
     agent_id: Id
@@ -111,14 +95,6 @@ class CallCompleted(EventBase):
 class AgentStateChanged(EventBase):
     """An agent entered a state at `occurred_at` (switch/CTI)."""
 
-    model_config = _example(
-        event_id="cti-7781-state-99120",
-        source="cti",
-        occurred_at="2026-11-30T09:00:00+08:00",
-        type="agent.state",
-        agent_id="A1001",
-        state="ready",
-    )
     type: Literal["agent.state"] = "agent.state"
     agent_id: Id
     state: AgentStateName
@@ -131,16 +107,6 @@ class AgentStateChanged(EventBase):
 class SurveyAnswered(EventBase):
     """A caller answered the post-call satisfaction survey (CRM)."""
 
-    model_config = _example(
-        event_id="crm-survey-88120",
-        source="crm",
-        occurred_at="2026-11-30T09:16:00+08:00",
-        type="survey.answered",
-        survey_id="88120",
-        call_id="553201",
-        agent_id="A1001",
-        score=5,
-    )
     type: Literal["survey.answered"] = "survey.answered"
     survey_id: Id
     call_id: Id
@@ -155,19 +121,6 @@ class SurveyAnswered(EventBase):
 class ComplaintFiled(EventBase):
     """A customer complaint was registered (CRM)."""
 
-    model_config = _example(
-        event_id="crm-complaint-40017",
-        source="crm",
-        occurred_at="2026-11-30T10:02:00+08:00",
-        type="complaint.filed",
-        complaint_id="40017",
-        category="network",
-        region="south",
-        channel="hotline",
-        customer_id="C-7712",
-        agent_id=None,
-        justified=None,
-    )
     type: Literal["complaint.filed"] = "complaint.filed"
     complaint_id: Id
     category: Id
@@ -189,16 +142,6 @@ class ComplaintUpdated(EventBase):
     consumer of the category's stream sees both in order.
     """
 
-    model_config = _example(
-        event_id="crm-complaint-40017-u1",
-        source="crm",
-        occurred_at="2026-11-30T15:30:00+08:00",
-        type="complaint.updated",
-        complaint_id="40017",
-        status="resolved",
-        justified=False,
-        category="network",
-    )
     type: Literal["complaint.updated"] = "complaint.updated"
     complaint_id: Id
     status: ComplaintStatus
@@ -213,16 +156,6 @@ class ComplaintUpdated(EventBase):
 class MetricReported(EventBase):
     """A department system reported a value of one of its own indicators."""
 
-    model_config = _example(
-        event_id="quality-2026-11-30-A1001-accuracy",
-        source="quality",
-        occurred_at="2026-11-30T23:00:00+08:00",
-        type="metric.reported",
-        agent_id="A1001",
-        indicator="order_accuracy",
-        business_date="2026-11-30",
-        value=98.5,
-    )
     type: Literal["metric.reported"] = "metric.reported"
     agent_id: Id
     indicator: IndicatorCode

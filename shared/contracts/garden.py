@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import Field, StrictFloat, StrictInt
 
-from shared.contracts.derived import BusinessDate, DerivedEvent, Name, example
+from shared.contracts.derived import BusinessDate, DerivedEvent, Name
 from shared.contracts.scores import OwnerKindName
 from shared.contracts.topics import GARDEN
 
@@ -40,59 +40,33 @@ class GardenEvent(DerivedEvent):
         return self.owner_id
 
 
-_PLANT = {
-    "source": "garden",
-    "owner_kind": "agent",
-    "owner_id": "A1001",
-    "center_id": "C1",
-    "indicator": "satisfaction",
-    "fruit": "watermelon",
-    "business_date": "2026-11-30",
-}
-
-
-def _example(kind: str, **fields: object) -> ConfigDict:
-    return example(
-        event_id=f"garden:agent:A1001:satisfaction:2026-11-30:{kind}",
-        type=kind,
-        occurred_at="2026-12-01T04:00:05+00:00",
-        **_PLANT,
-        **fields,
-    )
-
-
 class PestsAppeared(GardenEvent):
     """The plant got pests: the indicator met `pass` but not the center's bar (long tail)."""
 
-    model_config = _example("plant.pests_appeared")
     type: Literal["plant.pests_appeared"] = "plant.pests_appeared"
 
 
 class PestsRemoved(GardenEvent):
     """The pests went away on their own (自动杀虫): the owner left the long tail."""
 
-    model_config = _example("plant.pests_removed")
     type: Literal["plant.pests_removed"] = "plant.pests_removed"
 
 
 class PlantWilted(GardenEvent):
     """The plant withered: the indicator fell below `pass`."""
 
-    model_config = _example("plant.wilted")
     type: Literal["plant.wilted"] = "plant.wilted"
 
 
 class PlantWatered(GardenEvent):
     """The plant was watered (自动浇水): the indicator met the requirement again."""
 
-    model_config = _example("plant.watered")
     type: Literal["plant.watered"] = "plant.watered"
 
 
 class StageReached(GardenEvent):
     """The plant grew into a new stage of its cycle."""
 
-    model_config = _example("plant.stage_reached", stage=2, growth=31.5)
     type: Literal["plant.stage_reached"] = "plant.stage_reached"
     stage: Stage
     growth: Annotated[StrictFloat, Field(ge=0)]
@@ -102,7 +76,6 @@ class StageReached(GardenEvent):
 class FruitRipened(GardenEvent):
     """The plant's growth reached `fruit_at`: a fruit ripened and a new cycle began."""
 
-    model_config = _example("plant.fruit_ripened", ripe_fruit=1, cycle=3)
     type: Literal["plant.fruit_ripened"] = "plant.fruit_ripened"
     ripe_fruit: Annotated[StrictInt, Field(ge=1)]
     """Ripe fruit waiting on the plant after this one ripened."""
@@ -113,16 +86,6 @@ class FruitRipened(GardenEvent):
 class FruitHarvested(GardenEvent):
     """Ripe fruit was collected from a plant, by its owner or automatically."""
 
-    model_config = example(
-        event_id="garden:harvest:7f3c2a9e",
-        type="fruit.harvested",
-        occurred_at="2026-12-01T09:30:00+00:00",
-        count=2,
-        harvest_id="7f3c2a9e",
-        trigger="owner",
-        harvested_by="A1001",
-        **{**_PLANT, "business_date": "2026-12-01"},
-    )
     type: Literal["fruit.harvested"] = "fruit.harvested"
     count: Annotated[StrictInt, Field(ge=1)]
     harvest_id: Name

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt
 
-from shared.contracts.derived import BusinessDate, DerivedEvent, Name, example
+from shared.contracts.derived import BusinessDate, DerivedEvent, Name
 from shared.contracts.topics import SCORES
 
 HealthStateName = Literal["healthy", "pests", "withered", "not_rated"]
@@ -47,34 +47,9 @@ class ScoreRecorded(DerivedEvent):
         return self.owner_id
 
 
-_EXAMPLE = {
-    "source": "scoring",
-    "owner_kind": "agent",
-    "owner_id": "A1001",
-    "business_date": "2026-11-30",
-    "indicator": "satisfaction",
-    "fruit": "watermelon",
-    "center_id": "C1",
-    "department_id": "C1-D1",
-    "team_id": "C1-D1-T01",
-    "value": 96.0,
-    "sample": 25.0,
-    "points": 8.0,
-    "state": "healthy",
-}
-
-
 class ScorePreviewed(ScoreRecorded):
     """A live, provisional result while the day is open; grows nothing."""
 
-    model_config = example(
-        event_id="agent:A1001:2026-11-30:satisfaction:preview-2",
-        type="score.previewed",
-        occurred_at="2026-11-30T10:15:00+00:00",
-        settled=False,
-        revision=2,
-        **_EXAMPLE,
-    )
     type: Literal["score.previewed"] = "score.previewed"
     settled: Literal[False] = False
 
@@ -82,14 +57,6 @@ class ScorePreviewed(ScoreRecorded):
 class ScoreSettled(ScoreRecorded):
     """The final result of a settled day."""
 
-    model_config = example(
-        event_id="agent:A1001:2026-11-30:satisfaction:settled",
-        type="score.settled",
-        occurred_at="2026-12-01T04:00:00+00:00",
-        settled=True,
-        revision=3,
-        **_EXAMPLE,
-    )
     type: Literal["score.settled"] = "score.settled"
     settled: Literal[True] = True
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from shared.contracts.asyncapi import build, render
 from shared.contracts.catalog import DERIVED_EVENTS, EVENTS_BY_TOPIC, parse_derived
 from shared.contracts.events import EVENT_MODELS, EventRejected, parse_event
+from shared.contracts.examples import examples
 from shared.contracts.scores import ScoreSettled
 from shared.contracts.topics import ALL_TOPICS, DLQ
 from tests.infra import ROOT
@@ -78,3 +79,7 @@ def test_the_catalog_names_every_topic_and_event_type() -> None:
 
 def test_the_published_catalog_is_current() -> None:
     assert CATALOG.read_text(encoding="utf-8") == render(), "run `make catalog`"
+
+
+def test_examples_are_kept_for_event_types_only() -> None:
+    assert set(examples()) == set(EVENT_MODELS) | set(DERIVED_EVENTS)
