@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.ingest.intake import BodyUnreadable, Intake, read_ndjson_body, read_typed_body
+from services.ingest.domain import BodyUnreadable, Intake, read_ndjson_body, read_typed_body
 from shared.auth.api_keys import ApiKey, ApiKeyring
 from shared.contracts.events import EVENT_MODELS, EventBase
 from shared.contracts.topics import TOPIC_FOR_EVENT_TYPE

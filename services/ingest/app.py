@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from services.ingest.api import openapi_paths, routes
 from services.ingest.config import IngestSettings
+from services.ingest.handlers import register_validator
 from services.ingest.metrics import IngestMetrics
-from services.ingest.validator import register_validator
 from shared.auth.api_keys import ApiKeyring
 from shared.background import Components, Detached, Hook, Retrying, lifespan
 from shared.contracts.events import EVENT_MODELS

@@ -6,9 +6,9 @@ import orjson
 import pytest
 from aiokafka import ConsumerRecord
 
-from services.ingest.intake import BodyUnreadable, read_ndjson_body, read_typed_body
+from services.ingest.domain import BodyUnreadable, read_ndjson_body, read_typed_body
+from services.ingest.handlers import dead_letters_for, problem_with
 from services.ingest.metrics import IngestMetrics
-from services.ingest.validator import dead_letters_for, problem_with
 from shared.metrics import new_registry
 
 STATE = {
