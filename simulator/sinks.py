@@ -84,7 +84,35 @@ def partition_key(event: Event) -> str:
     return str(event["agent_id"])
 
 
-class HttpSink:
+class _Delivering:
+    """What the sinks share: `async with` opens, then on exit delivers everything (or, after an
+    error, abandons what is in flight) and closes."""
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if error is None:
+                await self._drain()
+            else:
+                await self._abandon()
+        finally:
+            await self._close()
+
+    async def _drain(self) -> None:
+        """Deliver everything accepted so far."""
+
+    async def _abandon(self) -> None:
+        """Give up on what is in flight."""
+
+    async def _close(self) -> None:
+        """Release the connection or file."""
+
+
+class HttpSink(_Delivering):
     """Posts batches of events of one type to the ingest service.
 
     A batch goes when it is full or its first event has waited `max_wait`
@@ -132,25 +160,20 @@ class HttpSink:
         self._client = httpx.AsyncClient(**self._client_options)
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _drain(self) -> None:
+        for event_type in list(self._buffers):
+            await self._dispatch(event_type)
+        await asyncio.gather(*self._requests, return_exceptions=True)
+        self._raise_failure()
+
+    async def _abandon(self) -> None:
+        for request in self._requests:
+            request.cancel()
+        await asyncio.gather(*self._requests, return_exceptions=True)
+
+    async def _close(self) -> None:
         assert self._client is not None
-        try:
-            if error is None:
-                for event_type in list(self._buffers):
-                    await self._dispatch(event_type)
-                await asyncio.gather(*self._requests, return_exceptions=True)
-                self._raise_failure()
-            else:
-                for request in self._requests:
-                    request.cancel()
-                await asyncio.gather(*self._requests, return_exceptions=True)
-        finally:
-            await self._client.aclose()
+        await self._client.aclose()
 
     async def put(self, event: Event) -> None:
         self._raise_failure()
@@ -242,7 +265,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     return min(MAX_RETRY_WAIT, max(0.0, seconds))
 
 
-class KafkaSink:
+class KafkaSink(_Delivering):
     """Produces events straight onto the raw topics, as an upstream system would."""
 
     def __init__(
@@ -275,19 +298,13 @@ class KafkaSink:
         self._producer = producer
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _drain(self) -> None:
+        while self._in_flight:
+            await self._settle_oldest()
+
+    async def _close(self) -> None:
         assert self._producer is not None
-        try:
-            if error is None:
-                while self._in_flight:
-                    await self._settle_oldest()
-        finally:
-            await self._producer.stop()
+        await self._producer.stop()
 
     async def put(self, event: Event) -> None:
         assert self._producer is not None
@@ -325,7 +342,7 @@ class KafkaSink:
         self.delivered[event_type] += 1
 
 
-class FileSink:
+class FileSink(_Delivering):
     """Writes events as NDJSON to a file, or to standard output for `-`."""
 
     def __init__(self, path: str) -> None:
@@ -335,12 +352,7 @@ class FileSink:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         if self._out is sys.stdout.buffer:
             self._out.flush()
         else:
