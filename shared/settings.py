@@ -23,6 +23,8 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service-garden"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    """Partitions of each platform topic when a service creates it."""
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/garden"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)

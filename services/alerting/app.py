@@ -20,13 +20,13 @@ from shared.background import Components, Detached, Hook, Periodic, Retrying, li
 from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
 from shared.db import make_engine, make_session_factory, unit_of_work
-from shared.kafka import EventProducer, ensure_topics
+from shared.kafka import EventProducer
 from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import install_common, serve, token_verifier
+from shared.service import install_common, kafka_subscribers, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -134,11 +134,6 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         async with unit_of_work(sessions) as session:
             await seed_default_rules(session)
 
-    async def start_consumer() -> None:
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.topic_partitions)
-        await broker.start()
-        log.info("complaint consumer started", group=settings.consumer_group)
-
     async def close_clients() -> None:
         await events.stop()
         await engine.dispose()
@@ -166,8 +161,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
                     interval=settings.tick_seconds,
                     registry=registry,
                 ),
-                # in-flight batches finish or stay uncommitted when it stops (first)
-                Retrying(Hook("kafka-consumer", on_start=start_consumer, on_stop=broker.stop)),
+                kafka_subscribers(broker, settings, detached=False),  # stops first
             )
         ),
     )

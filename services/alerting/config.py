@@ -15,7 +15,6 @@ class AlertingSettings(ServiceSettings):
     service_name: str = "alerting"
     http_port: int = 8003
     consumer_group: str = "alerting"
-    topic_partitions: int = Field(default=6, ge=1, le=1000)
     max_records: int = Field(default=2000, ge=1, le=100_000)
     timezone: str = Field(default="Asia/Shanghai", description="hours of the week are local")
     tick_seconds: float = Field(default=5.0, gt=0, le=300, description="wall-clock evaluation")

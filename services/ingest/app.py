@@ -12,14 +12,14 @@ from services.ingest.config import IngestSettings
 from services.ingest.handlers import register_validator
 from services.ingest.metrics import IngestMetrics
 from shared.auth.api_keys import ApiKeyring
-from shared.background import Components, Detached, Hook, Retrying, lifespan
+from shared.background import Components, Hook, lifespan
 from shared.contracts.events import EVENT_MODELS
 from shared.errors import ERROR_SCHEMA
-from shared.kafka import EventProducer, ensure_topics
+from shared.kafka import EventProducer
 from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
-from shared.service import install_common, serve, tune_gc
+from shared.service import install_common, kafka_subscribers, serve, tune_gc
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -50,16 +50,14 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         with contextlib.suppress(Exception):
             await producer.ensure_started()  # if Kafka is down, requests get 503 until it is back
 
-    async def start_validator() -> None:
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.topic_partitions)
-        await broker.start()
-        log.info("raw-topic validator started")
-
-    validator = Retrying(Hook("raw-topic-validator", on_start=start_validator, on_stop=broker.stop))
     components = Components(
         "ingest",
         Hook("producer", on_start=start_producer, on_stop=producer.stop),
-        *([Detached(validator)] if settings.validator_enabled else []),
+        *(
+            [kafka_subscribers(broker, settings, name="raw-topic-validator")]
+            if settings.validator_enabled
+            else []
+        ),
     )
 
     app = FastAPI(

@@ -21,4 +21,3 @@ class IngestSettings(ServiceSettings):
     retry_after_seconds: int = Field(default=5, ge=1, le=3600)
     validator_enabled: bool = True
     validator_group_id: str = "ingest-validator"
-    topic_partitions: int = Field(default=6, ge=1, le=1000)

@@ -17,18 +17,18 @@ from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
 from services.scoring.library import center_policies, lock_center_config, longest_fcr_window
 from services.scoring.settlement import PRODUCER, Settlement
-from shared.background import Components, Detached, Hook, Periodic, Retrying, lifespan
+from shared.background import Components, Hook, Periodic, Retrying, lifespan
 from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
 from shared.contracts.views import parse_event_view
 from shared.db import make_engine, make_session_factory
-from shared.kafka import BacklogProbe, EventProducer, ensure_topics
+from shared.kafka import BacklogProbe, EventProducer
 from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import install_common, serve, token_verifier
+from shared.service import install_common, kafka_subscribers, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -109,10 +109,6 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         quiet_seconds=settings.quiet_seconds,
     )
 
-    async def start_consumer() -> None:
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.topic_partitions)
-        await broker.start()
-
     async def close_clients() -> None:
         await probe.stop()
         await kafka.stop()
@@ -136,8 +132,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             registry=registry,
         ),
         retention,
-        # in-flight batches finish or stay uncommitted when it stops (first)
-        Detached(Retrying(Hook("kafka-consumer", on_start=start_consumer, on_stop=broker.stop))),
+        kafka_subscribers(broker, settings),  # stops first
     )
 
     app = FastAPI(

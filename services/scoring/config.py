@@ -22,4 +22,3 @@ class ScoringSettings(ServiceSettings):
     settlement_grace_minutes: float = Field(default=30, ge=0)
     allowed_lateness_hours: float = Field(default=2, ge=0)
     default_timezone: str = "Asia/Shanghai"
-    topic_partitions: int = Field(default=6, ge=1, le=1000)
