@@ -17,14 +17,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from services.alerting import repo
 from services.alerting.detection import Detector
-from services.alerting.domain import (
-    ALL_REGIONS,
-    IncidentClosed,
-    Silence,
-    Status,
-    acknowledge,
-    resolve,
-)
+from services.alerting.domain.incidents import IncidentClosed, Status, acknowledge, resolve
+from services.alerting.domain.surge import ALL_REGIONS, Silence
 from services.alerting.rules import RuleSetSpec
 from shared.auth.tokens import AdminPrincipal, CurrentPrincipal, Principal, Role
 from shared.db import unit_of_work

@@ -18,16 +18,12 @@ import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting import repo
-from services.alerting.domain import (
-    Assessment,
-    Incident,
-    IncidentEvent,
-    SmsFacts,
+from services.alerting.domain.incidents import Assessment, Incident, IncidentEvent, assess
+from services.alerting.domain.sms import SmsFacts, render_sms
+from services.alerting.domain.surge import (
     SurgeRule,
     SurgeWindow,
-    assess,
     hour_of_week,
-    render_sms,
     silenced,
     window_baseline,
 )

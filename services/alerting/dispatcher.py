@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting import repo
-from services.alerting.domain import RecipientRateLimit, retry_delay
+from services.alerting.domain.sms import RecipientRateLimit, retry_delay
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import (
     Handed,

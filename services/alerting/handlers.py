@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting import repo
 from services.alerting.detection import Detector
-from services.alerting.domain import SurgeRule, hour_of, minute_of
+from services.alerting.domain.surge import SurgeRule, hour_of, minute_of
 from services.alerting.metrics import AlertingMetrics
 from shared.consumer import Delivery
 from shared.contracts.events import ComplaintFiled, ComplaintUpdated

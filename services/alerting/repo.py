@@ -12,14 +12,8 @@ import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.alerting.domain import (
-    ALL_REGIONS,
-    BaselineSlot,
-    DetectionClock,
-    Incident,
-    Silence,
-    Status,
-)
+from services.alerting.domain.incidents import Incident, Status
+from services.alerting.domain.surge import ALL_REGIONS, BaselineSlot, DetectionClock, Silence
 
 SeriesKey = tuple[str, str]  # (category, region or "*")
 STREAM = "*"

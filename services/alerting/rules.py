@@ -11,13 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.alerting.domain import (
-    ALL_REGIONS,
-    EscalationLadder,
-    EscalationLevel,
-    Recipient,
-    SurgeRule,
-)
+from services.alerting.domain.ladder import EscalationLadder, EscalationLevel, Recipient
+from services.alerting.domain.surge import ALL_REGIONS, SurgeRule
 
 Phone = Annotated[
     str, Field(pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +8613800000001")

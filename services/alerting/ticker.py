@@ -21,14 +21,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting import repo
 from services.alerting.detection import Detector
-from services.alerting.domain import (
+from services.alerting.domain.incidents import resolve
+from services.alerting.domain.surge import (
     ALL_REGIONS,
     HOUR,
     SurgeRule,
     hour_of,
     hour_of_week,
     learn_hour,
-    resolve,
 )
 from services.alerting.metrics import AlertingMetrics
 from shared.logging import get_logger
