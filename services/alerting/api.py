@@ -15,10 +15,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from services.alerting import repo
 from services.alerting.detection import Detector
 from services.alerting.domain.incidents import IncidentClosed, Status, acknowledge, resolve
 from services.alerting.domain.surge import ALL_REGIONS, Silence
+from services.alerting.repo import incidents as incident_store
+from services.alerting.repo import rules as rule_store
+from services.alerting.repo import series as series_store
+from services.alerting.repo import sms as sms_store
 from services.alerting.rules import RuleSetSpec
 from shared.auth.tokens import AdminPrincipal, CurrentPrincipal, Principal, Role
 from shared.db import unit_of_work
@@ -103,7 +106,9 @@ async def list_incidents(
             )
         statuses = sorted(wanted)
     async with _state(request).sessions() as session:
-        rows = await repo.list_incidents(session, statuses=statuses, limit=limit, before=before)
+        rows = await incident_store.list_incidents(
+            session, statuses=statuses, limit=limit, before=before
+        )
     return {"incidents": [_incident_out(r) for r in rows]}
 
 
@@ -111,11 +116,11 @@ async def list_incidents(
 async def get_incident(request: Request, incident_id: int, _: ManagerPrincipal) -> dict[str, Any]:
     """An incident with its audit trail and every SMS sent about it."""
     async with _state(request).sessions() as session:
-        row = await repo.incident_row(session, incident_id)
+        row = await incident_store.incident_row(session, incident_id)
         if row is None:
             raise ApiError(404, f"incident {incident_id} not found")
-        trail = await repo.incident_events(session, incident_id)
-        sms = await repo.incident_sms(session, incident_id)
+        trail = await incident_store.incident_events(session, incident_id)
+        sms = await sms_store.incident_sms(session, incident_id)
     return {**_incident_out(row), "audit": trail, "sms": sms}
 
 
@@ -126,13 +131,15 @@ async def _change(
     detector: Detector = state.detector
     wall = datetime.now(UTC)
     async with unit_of_work(state.sessions) as session:
-        stored = await repo.incident(session, incident_id)
+        stored = await incident_store.incident(session, incident_id)
         if stored is None:
             raise ApiError(404, f"incident {incident_id} not found")
-        await repo.lock_series(session, [(stored.incident.category, stored.incident.region)])
-        stored = await repo.incident(session, incident_id, for_update=True)
+        await series_store.lock_series(
+            session, [(stored.incident.category, stored.incident.region)]
+        )
+        stored = await incident_store.incident(session, incident_id, for_update=True)
         assert stored is not None
-        clock = (await repo.load_clocks(session)).get(repo.STREAM)
+        clock = (await series_store.load_clocks(session)).get(series_store.STREAM)
         now = clock.now(wall) if clock else wall
         try:
             if action == "ack":
@@ -152,7 +159,7 @@ async def _change(
             actor=who.subject,
             window_minutes=stored.window_minutes,
         )
-        row = await repo.incident_row(session, incident_id)
+        row = await incident_store.incident_row(session, incident_id)
     state.after_commit()
     assert row is not None
     return _incident_out(row)
@@ -179,10 +186,10 @@ async def resolve_incident(
 async def get_rules(request: Request, _: AdminPrincipal) -> dict[str, Any]:
     """The surge rules in force (with their version)."""
     async with _state(request).sessions() as session:
-        version = await repo.latest_rule_set_id(session)
+        version = await rule_store.latest_rule_set_id(session)
         if version is None:
             raise ApiError(404, "no rules stored yet")
-        return await repo.rule_set(session, version)
+        return await rule_store.rule_set(session, version)
 
 
 @router.put("/rules")
@@ -201,8 +208,8 @@ async def put_rules(request: Request, who: AdminPrincipal) -> dict[str, Any]:
         ]
         raise ApiError(422, "rules are invalid", details=details) from None
     async with unit_of_work(_state(request).sessions) as session:
-        version = await repo.save_rule_set(session, spec.model_dump(), who.subject)
-        document = await repo.rule_set(session, version)
+        version = await rule_store.save_rule_set(session, spec.model_dump(), who.subject)
+        document = await rule_store.rule_set(session, version)
     return document
 
 
@@ -210,7 +217,7 @@ async def put_rules(request: Request, who: AdminPrincipal) -> dict[str, Any]:
 async def add_silence(request: Request, body: SilenceIn, who: AdminPrincipal) -> dict[str, Any]:
     """Hold back SMS for a category (and region) during a planned outage."""
     async with unit_of_work(_state(request).sessions) as session:
-        return await repo.add_silence(
+        return await rule_store.add_silence(
             session,
             Silence(body.category, body.region, body.starts_at, body.ends_at),
             reason=body.reason,
@@ -222,7 +229,7 @@ async def add_silence(request: Request, body: SilenceIn, who: AdminPrincipal) ->
 async def list_silences(request: Request, _: ManagerPrincipal) -> dict[str, Any]:
     """Silences that have not ended yet."""
     async with _state(request).sessions() as session:
-        rows = await repo.silences(session, active_at=datetime.now(UTC))
+        rows = await rule_store.silences(session, active_at=datetime.now(UTC))
     return {"silences": rows}
 
 
@@ -230,7 +237,7 @@ async def list_silences(request: Request, _: ManagerPrincipal) -> dict[str, Any]
 async def delete_silence(request: Request, silence_id: int, _: AdminPrincipal) -> None:
     """End a silence early."""
     async with unit_of_work(_state(request).sessions) as session:
-        if not await repo.delete_silence(session, silence_id):
+        if not await rule_store.delete_silence(session, silence_id):
             raise ApiError(404, f"silence {silence_id} not found")
 
 

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.alerting import repo
 from services.alerting.domain.incidents import Assessment, Incident, IncidentEvent, assess
 from services.alerting.domain.sms import SmsFacts, render_sms
 from services.alerting.domain.surge import (
@@ -28,7 +27,12 @@ from services.alerting.domain.surge import (
     window_baseline,
 )
 from services.alerting.metrics import AlertingMetrics
+from services.alerting.repo import incidents as incident_store
+from services.alerting.repo import rules as rule_store
+from services.alerting.repo import series as series_store
+from services.alerting.repo import sms as sms_store
 from services.alerting.rules import RuleSetSpec, default_rules
+from shared import sql
 from shared.contracts.topics import ALERTS
 from shared.logging import get_logger
 from shared.outbox import add_to_outbox
@@ -45,9 +49,9 @@ class RuleBook:
         self.rules: list[SurgeRule] = []
 
     async def refresh(self, session: AsyncSession) -> list[SurgeRule]:
-        latest = await repo.latest_rule_set_id(session)
+        latest = await rule_store.latest_rule_set_id(session)
         if latest is not None and latest != self.version:
-            document = await repo.rule_set(session, latest)
+            document = await rule_store.rule_set(session, latest)
             self.rules = RuleSetSpec.model_validate({"rules": document["rules"]}).to_domain()
             self.version = latest
             log.info("surge rules loaded", version=latest, rules=len(self.rules))
@@ -59,10 +63,10 @@ class RuleBook:
 
 async def seed_default_rules(session: AsyncSession) -> None:
     """Store the default rules unless some version exists (safe with instances racing)."""
-    if not await repo.try_lock(session, "alerting:seed-rules"):
+    if not await sql.try_lock(session, "alerting:seed-rules"):
         return
-    if await repo.latest_rule_set_id(session) is None:
-        await repo.save_rule_set(session, default_rules().model_dump(), "system")
+    if await rule_store.latest_rule_set_id(session) is None:
+        await rule_store.save_rule_set(session, default_rules().model_dump(), "system")
         log.info("default surge rules seeded")
 
 
@@ -104,19 +108,22 @@ class Detector:
     ) -> Decision:
         """Assess one series at detection time `now` (the caller holds its lock)."""
         window = SurgeWindow(rule.window_minutes)
-        buckets = await repo.window_buckets(
+        buckets = await series_store.window_buckets(
             session, rule.category, region, window.first_minute(now), now
         )
         count = SurgeWindow(rule.window_minutes, buckets).count(now)
-        slot = await repo.baseline_slot(
+        slot = await series_store.baseline_slot(
             session, rule.category, region, hour_of_week(now, self._zone)
         )
         baseline = window_baseline(slot, rule)
-        stored = await repo.active_incident(session, rule.rule_id, region)
+        stored = await incident_store.active_incident(session, rule.rule_id, region)
         if stored is None and not rule.is_surge(count, baseline):
             return Decision(None, 0, 0)
         quiet = silenced(
-            [repo.silence_of(s) for s in await repo.silences(session, category=rule.category)],
+            [
+                rule_store.silence_of(s)
+                for s in await rule_store.silences(session, category=rule.category)
+            ],
             rule.category,
             region,
             now,
@@ -157,7 +164,7 @@ class Detector:
         if incident is None:
             return Decision(None, 0, 0)
         window = rule.window_minutes if rule else (window_minutes or 30)
-        incident_id = await repo.save_incident(
+        incident_id = await incident_store.save_incident(
             session, incident, department=department, window_minutes=window
         )
         for event in result.events:
@@ -192,7 +199,7 @@ class Detector:
         actor: str | None,
     ) -> None:
         detail = {k: v for k, v in asdict(event).items() if k != "kind"}
-        event_row = await repo.add_incident_event(
+        event_row = await incident_store.add_incident_event(
             session,
             incident_id=incident_id,
             kind=event.kind,
@@ -245,23 +252,23 @@ class Detector:
             resolution=incident.resolution,
         )
         language = rule.language if rule else "zh"
-        messages: list[repo.QueuedSms] = []
+        messages: list[sms_store.QueuedSms] = []
         for notify in result.notify:
             body = render_sms(notify.kind, facts, language)
             if notify.kind == "resolved":
-                people = await repo.alerted_recipients(session, incident_id)
+                people = await sms_store.alerted_recipients(session, incident_id)
             elif rule is not None and notify.level <= rule.ladder.top:
                 people = [(r.phone, r.name) for r in rule.ladder.level(notify.level).recipients]
             else:
                 log.warning("no recipients for level", incident=incident_id, level=notify.level)
                 people = []
             messages += [
-                repo.QueuedSms(
+                sms_store.QueuedSms(
                     incident_id, notify.level, notify.tag, phone, name, body, detected_at
                 )
                 for phone, name in people
             ]
-        queued = await repo.queue_sms(session, messages, self._wall())
+        queued = await sms_store.queue_sms(session, messages, self._wall())
         self._metrics.sms.labels(self._provider, "queued").inc(queued)
         return queued
 
