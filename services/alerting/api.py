@@ -1,4 +1,4 @@
-"""Alerting API (architecture.md): incidents, acknowledge/resolve, rules, silences, receipts.
+"""Alerting API: incidents, acknowledge/resolve, rules, silences, receipts.
 
 Who may do what:
 - read incidents, acknowledge, resolve: `manager` or `admin`;
@@ -9,23 +9,25 @@ Who may do what:
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from services.alerting.detection import Detector
-from services.alerting.domain.incidents import IncidentClosed, Status, acknowledge, resolve
+from services.alerting import incidents
+from services.alerting.domain.incidents import IncidentClosed, Status
 from services.alerting.domain.surge import ALL_REGIONS, Silence
+from services.alerting.incidents import IncidentNotFound
 from services.alerting.repo import incidents as incident_store
 from services.alerting.repo import rules as rule_store
-from services.alerting.repo import series as series_store
 from services.alerting.repo import sms as sms_store
 from services.alerting.rules import RuleSetSpec
 from shared.auth.tokens import AdminPrincipal, CurrentPrincipal, Principal, Role
 from shared.db import unit_of_work
 from shared.errors import ApiError
+from shared.vocabulary import problem
 
 router = APIRouter(prefix="/v1", tags=["alerting"])
 STATUSES = {s.value for s in Status}
@@ -102,7 +104,7 @@ async def list_incidents(
             raise ApiError(
                 422,
                 "unknown status",
-                details=[{"field": "status", "reason": f"unknown: {sorted(unknown)}"}],
+                details=[problem("status", f"unknown: {sorted(unknown)}")],
             )
         statuses = sorted(wanted)
     async with _state(request).sessions() as session:
@@ -124,44 +126,28 @@ async def get_incident(request: Request, incident_id: int, _: ManagerPrincipal) 
     return {**_incident_out(row), "audit": trail, "sms": sms}
 
 
+IncidentChange = Callable[..., Awaitable[dict[str, Any]]]
+
+
 async def _change(
-    request: Request, incident_id: int, who: Principal, action: str, note: str | None
+    request: Request, change: IncidentChange, incident_id: int, who: Principal, body: Note | None
 ) -> dict[str, Any]:
     state = _state(request)
-    detector: Detector = state.detector
-    wall = datetime.now(UTC)
-    async with unit_of_work(state.sessions) as session:
-        stored = await incident_store.incident(session, incident_id)
-        if stored is None:
-            raise ApiError(404, f"incident {incident_id} not found")
-        await series_store.lock_series(
-            session, [(stored.incident.category, stored.incident.region)]
-        )
-        stored = await incident_store.incident(session, incident_id, for_update=True)
-        assert stored is not None
-        clock = (await series_store.load_clocks(session)).get(series_store.STREAM)
-        now = clock.now(wall) if clock else wall
-        try:
-            if action == "ack":
-                result = acknowledge(stored.incident, by=who.subject, now=now, note=note)
-            else:
-                result = resolve(stored.incident, by=who.subject, now=now, note=note)
-        except IncidentClosed as exc:
-            raise ApiError(409, str(exc)) from None
-        await detector.rules.refresh(session)
-        await detector.record(
-            session,
-            result,
-            rule=detector.rules.find(stored.incident.rule_id),
-            department=stored.department,
-            now=now,
-            detected_at=wall,
-            actor=who.subject,
-            window_minutes=stored.window_minutes,
-        )
-        row = await incident_store.incident_row(session, incident_id)
+    try:
+        async with unit_of_work(state.sessions) as session:
+            row = await change(
+                session,
+                detector=state.detector,
+                incident_id=incident_id,
+                by=who.subject,
+                note=body.note if body else None,
+                wall=datetime.now(UTC),
+            )
+    except IncidentNotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    except IncidentClosed as exc:
+        raise ApiError(409, str(exc)) from None
     state.after_commit()
-    assert row is not None
     return _incident_out(row)
 
 
@@ -171,7 +157,7 @@ async def acknowledge_incident(
 ) -> dict[str, Any]:
     """Acknowledge: stops time-based escalation and repeats; volume still escalates.
     Idempotent; 409 when the incident is resolved."""
-    return await _change(request, incident_id, who, "ack", body.note if body else None)
+    return await _change(request, incidents.acknowledge, incident_id, who, body)
 
 
 @router.post("/incidents/{incident_id}/resolve")
@@ -179,7 +165,7 @@ async def resolve_incident(
     request: Request, incident_id: int, who: ManagerPrincipal, body: Note | None = None
 ) -> dict[str, Any]:
     """Resolve by hand: everyone alerted gets a resolution SMS. Idempotent."""
-    return await _change(request, incident_id, who, "resolve", body.note if body else None)
+    return await _change(request, incidents.resolve, incident_id, who, body)
 
 
 @router.get("/rules")
@@ -203,7 +189,7 @@ async def put_rules(request: Request, who: AdminPrincipal) -> dict[str, Any]:
         spec = RuleSetSpec.model_validate(body)
     except ValidationError as exc:
         details = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "reason": e["msg"]}
+            problem(".".join(str(p) for p in e["loc"]) or "(body)", e["msg"])
             for e in exc.errors(include_url=False)
         ]
         raise ApiError(422, "rules are invalid", details=details) from None

@@ -1,7 +1,7 @@
 """Assessing a series and recording what was decided, in the caller's transaction.
 
 Used by the complaint consumer (event time), the ticker (wall clock) and the
-API (acknowledge, resolve): each locks the series, loads the window, baseline,
+incident use cases (acknowledge, resolve): each locks the series, loads the window, baseline,
 incident and silences, asks the domain, and writes the incident, its audit
 trail, its cc.alerts.v1 events (outbox) and its SMS (SMS outbox) together.
 """
@@ -31,6 +31,7 @@ from services.alerting.repo import incidents as incident_store
 from services.alerting.repo import rules as rule_store
 from services.alerting.repo import series as series_store
 from services.alerting.repo import sms as sms_store
+from services.alerting.repo.incidents import IncidentRecord
 from services.alerting.rules import RuleSetSpec, default_rules
 from shared import sql
 from shared.contracts.topics import ALERTS
@@ -145,6 +146,28 @@ class Detector:
             department=department,
             now=now,
             detected_at=detected_at or self._wall(),
+        )
+
+    async def record_change(
+        self,
+        session: AsyncSession,
+        stored: IncidentRecord,
+        result: Assessment,
+        *,
+        now: datetime,
+        detected_at: datetime,
+        actor: str,
+    ) -> Decision:
+        """Record a change decided outside detection (by hand, or by the system)."""
+        return await self.record(
+            session,
+            result,
+            rule=self.rules.find(stored.incident.rule_id),
+            department=stored.department,
+            now=now,
+            detected_at=detected_at,
+            actor=actor,
+            window_minutes=stored.window_minutes,
         )
 
     async def record(

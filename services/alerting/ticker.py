@@ -127,15 +127,8 @@ class Ticker:
         if stored is None:
             return
         result = resolve(stored.incident, by="system", now=now, note="rule removed")
-        await self._detector.record(
-            session,
-            result,
-            rule=None,
-            department=stored.department,
-            now=now,
-            detected_at=self._wall(),
-            actor="system",
-            window_minutes=stored.window_minutes,
+        await self._detector.record_change(
+            session, stored, result, now=now, detected_at=self._wall(), actor="system"
         )
 
     async def _learn(
