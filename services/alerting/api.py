@@ -15,11 +15,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting import incidents
+from services.alerting.detection import Detector
 from services.alerting.domain.incidents import IncidentClosed, Status
 from services.alerting.domain.surge import ALL_REGIONS, Silence
-from services.alerting.incidents import IncidentNotFound
+from services.alerting.incidents import IncidentNotFound, ManualChange
 from services.alerting.repo import incidents as incident_store
 from services.alerting.repo import rules as rule_store
 from services.alerting.repo import sms as sms_store
@@ -126,23 +128,19 @@ async def get_incident(request: Request, incident_id: int, _: ManagerPrincipal) 
     return {**_incident_out(row), "audit": trail, "sms": sms}
 
 
-IncidentChange = Callable[..., Awaitable[dict[str, Any]]]
+IncidentChange = Callable[[AsyncSession, Detector, ManualChange], Awaitable[dict[str, Any]]]
 
 
 async def _change(
     request: Request, change: IncidentChange, incident_id: int, who: Principal, body: Note | None
 ) -> dict[str, Any]:
     state = _state(request)
+    what = ManualChange(
+        incident_id, by=who.subject, note=body.note if body else None, wall=datetime.now(UTC)
+    )
     try:
         async with unit_of_work(state.sessions) as session:
-            row = await change(
-                session,
-                detector=state.detector,
-                incident_id=incident_id,
-                by=who.subject,
-                note=body.note if body else None,
-                wall=datetime.now(UTC),
-            )
+            row = await change(session, state.detector, what)
     except IncidentNotFound as exc:
         raise ApiError(404, str(exc)) from None
     except IncidentClosed as exc:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting.detection import Detector
-from services.alerting.domain.surge import SurgeRule, hour_of, minute_of
+from services.alerting.domain.surge import SurgeRule, hour_of, minute_of, rules_for
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.repo import series as series_store
 from shared.consumer import Delivery
@@ -95,9 +95,7 @@ class ComplaintHandler:
         rules = await self._detector.rules.refresh(session)
         work: dict[tuple[str, str], tuple[SurgeRule, datetime | None]] = {}
         for category, region in touched:
-            for rule in rules:
-                if rule.category != category:
-                    continue
+            for rule in rules_for(rules, category):
                 series_region = rule.series_region(region)
                 if series_region is None:
                     continue

@@ -8,9 +8,9 @@ and its SMS. Nothing here commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,71 +21,60 @@ from services.alerting.repo import incidents as incident_store
 from services.alerting.repo import series as series_store
 
 
+class Decide(Protocol):
+    """A domain decision about an incident taken by hand (acknowledge, resolve)."""
+
+    def __call__(
+        self, incident: Incident, *, by: str, now: datetime, note: str | None = None
+    ) -> Assessment: ...
+
+
 class IncidentNotFound(LookupError):
     """No incident has this id."""
 
 
+@dataclass(frozen=True, slots=True)
+class ManualChange:
+    """A change to an incident by hand: which incident, who, their note, and when
+    (wall clock; the decision is taken at the detection clock's time)."""
+
+    incident_id: int
+    by: str
+    note: str | None
+    wall: datetime
+
+
 async def acknowledge(
-    session: AsyncSession,
-    *,
-    detector: Detector,
-    incident_id: int,
-    by: str,
-    note: str | None,
-    wall: datetime,
+    session: AsyncSession, detector: Detector, change: ManualChange
 ) -> dict[str, Any]:
     """Acknowledge an incident; return it as stored (raises `IncidentClosed` if resolved)."""
-    return await _change(
-        session,
-        detector,
-        incident_id,
-        by=by,
-        wall=wall,
-        decide=lambda incident, now: lifecycle.acknowledge(incident, by=by, now=now, note=note),
-    )
+    return await _apply(session, detector, change, lifecycle.acknowledge)
 
 
 async def resolve(
-    session: AsyncSession,
-    *,
-    detector: Detector,
-    incident_id: int,
-    by: str,
-    note: str | None,
-    wall: datetime,
+    session: AsyncSession, detector: Detector, change: ManualChange
 ) -> dict[str, Any]:
     """Resolve an incident by hand; return it as stored."""
-    return await _change(
-        session,
-        detector,
-        incident_id,
-        by=by,
-        wall=wall,
-        decide=lambda incident, now: lifecycle.resolve(incident, by=by, now=now, note=note),
-    )
+    return await _apply(session, detector, change, lifecycle.resolve)
 
 
-async def _change(
-    session: AsyncSession,
-    detector: Detector,
-    incident_id: int,
-    *,
-    by: str,
-    wall: datetime,
-    decide: Callable[[Incident, datetime], Assessment],
+async def _apply(
+    session: AsyncSession, detector: Detector, change: ManualChange, decide: Decide
 ) -> dict[str, Any]:
     """Load the incident under its series lock, decide at detection time, record."""
-    stored = await incident_store.incident(session, incident_id)
+    stored = await incident_store.incident(session, change.incident_id)
     if stored is None:
-        raise IncidentNotFound(f"incident {incident_id} not found")
+        raise IncidentNotFound(f"incident {change.incident_id} not found")
     await series_store.lock_series(session, [(stored.incident.category, stored.incident.region)])
-    stored = await incident_store.incident(session, incident_id, for_update=True)
+    stored = await incident_store.incident(session, change.incident_id, for_update=True)
     assert stored is not None  # incidents are never deleted
     clock = (await series_store.load_clocks(session)).get(series_store.STREAM)
-    now = clock.now(wall) if clock else wall
-    result = decide(stored.incident, now)
+    now = clock.now(change.wall) if clock else change.wall
+    result = decide(stored.incident, by=change.by, now=now, note=change.note)
     await detector.rules.refresh(session)
-    await detector.record_change(session, stored, result, now=now, detected_at=wall, actor=by)
-    row = await incident_store.incident_row(session, incident_id)
+    await detector.record_change(
+        session, stored, result, now=now, detected_at=change.wall, actor=change.by
+    )
+    row = await incident_store.incident_row(session, change.incident_id)
     assert row is not None
     return row

@@ -159,6 +159,7 @@ class SurgeRule:
 
 
 def rules_for(rules: Iterable[SurgeRule], category: str) -> list[SurgeRule]:
+    """Return the rules that watch complaints of `category`."""
     return [r for r in rules if r.category == category]
 
 
