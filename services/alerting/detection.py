@@ -1,9 +1,10 @@
 """Assessing a series and recording what was decided, in the caller's transaction.
 
 Used by the complaint consumer (event time), the ticker (wall clock) and the
-incident use cases (acknowledge, resolve): each locks the series, loads the window, baseline,
-incident and silences, asks the domain, and writes the incident, its audit
-trail, its cc.alerts.v1 events (outbox) and its SMS (SMS outbox) together.
+incident use cases (acknowledge, resolve): each locks the series, loads the
+window, baseline, incident and silences, asks the domain, and writes the
+incident, its audit trail, its cc.alerts.v1 events (outbox) and its SMS (SMS
+outbox) together.
 """
 
 from __future__ import annotations
