@@ -54,7 +54,7 @@ wait_http() {  # url, seconds
 }
 
 services_up() {
-  start_bg sms-sink "$LOGS/sms-sink.log" "$PY" -m services.alerting.sms_sink --port 8010
+  start_bg sms-sink "$LOGS/sms-sink.log" "$PY" -m tools.sms_sink --port 8010
   wait_http http://127.0.0.1:8010/healthz 30
   echo "SMS sink up: http://127.0.0.1:8010/ (every SMS alerting sends)"
   for entry in "${SERVICES[@]}"; do
@@ -79,7 +79,7 @@ demo_up() {
     --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --seed 7 \
     --start-date "$(date -d "$today -3 days" +%F)" --days 4 --realtime --speed 60
   echo "demo load: 120 agents; three past days (settling) and today live at 60x speed"
-  start_bg demo-outage "$LOGS/demo-outage.log" "$PY" -m services.alerting.demo \
+  start_bg demo-outage "$LOGS/demo-outage.log" "$PY" -m tools.alerting_demo \
     --url http://127.0.0.1:8001 --api-key demo-all-key --category network --region foshan \
     --after 20 --speed 60
   echo "demo outage: network complaints surge in Foshan ~20 s from now; escalation L1→L4" \

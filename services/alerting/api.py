@@ -1,4 +1,4 @@
-"""Alerting API (architecture.md): incidents, acknowledge/resolve, rules, silences, receipts.
+"""Alerting API: incidents, acknowledge/resolve, rules, silences, receipts.
 
 Who may do what:
 - read incidents, acknowledge, resolve: `manager` or `admin`;
@@ -9,26 +9,27 @@ Who may do what:
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.alerting import repo
+from services.alerting import incidents
 from services.alerting.detection import Detector
-from services.alerting.domain import (
-    ALL_REGIONS,
-    IncidentClosed,
-    Silence,
-    Status,
-    acknowledge,
-    resolve,
-)
+from services.alerting.domain.incidents import IncidentClosed, Status
+from services.alerting.domain.surge import ALL_REGIONS, Silence
+from services.alerting.incidents import IncidentNotFound, ManualChange
+from services.alerting.repo import incidents as incident_store
+from services.alerting.repo import rules as rule_store
+from services.alerting.repo import sms as sms_store
 from services.alerting.rules import RuleSetSpec
 from shared.auth.tokens import AdminPrincipal, CurrentPrincipal, Principal, Role
 from shared.db import unit_of_work
 from shared.errors import ApiError
+from shared.vocabulary import problem
 
 router = APIRouter(prefix="/v1", tags=["alerting"])
 STATUSES = {s.value for s in Status}
@@ -105,11 +106,13 @@ async def list_incidents(
             raise ApiError(
                 422,
                 "unknown status",
-                details=[{"field": "status", "reason": f"unknown: {sorted(unknown)}"}],
+                details=[problem("status", f"unknown: {sorted(unknown)}")],
             )
         statuses = sorted(wanted)
     async with _state(request).sessions() as session:
-        rows = await repo.list_incidents(session, statuses=statuses, limit=limit, before=before)
+        rows = await incident_store.list_incidents(
+            session, statuses=statuses, limit=limit, before=before
+        )
     return {"incidents": [_incident_out(r) for r in rows]}
 
 
@@ -117,50 +120,32 @@ async def list_incidents(
 async def get_incident(request: Request, incident_id: int, _: ManagerPrincipal) -> dict[str, Any]:
     """An incident with its audit trail and every SMS sent about it."""
     async with _state(request).sessions() as session:
-        row = await repo.incident_row(session, incident_id)
+        row = await incident_store.incident_row(session, incident_id)
         if row is None:
             raise ApiError(404, f"incident {incident_id} not found")
-        trail = await repo.incident_events(session, incident_id)
-        sms = await repo.incident_sms(session, incident_id)
+        trail = await incident_store.incident_events(session, incident_id)
+        sms = await sms_store.incident_sms(session, incident_id)
     return {**_incident_out(row), "audit": trail, "sms": sms}
 
 
+IncidentChange = Callable[[AsyncSession, Detector, ManualChange], Awaitable[dict[str, Any]]]
+
+
 async def _change(
-    request: Request, incident_id: int, who: Principal, action: str, note: str | None
+    request: Request, change: IncidentChange, incident_id: int, who: Principal, body: Note | None
 ) -> dict[str, Any]:
     state = _state(request)
-    detector: Detector = state.detector
-    wall = datetime.now(UTC)
-    async with unit_of_work(state.sessions) as session:
-        stored = await repo.incident(session, incident_id)
-        if stored is None:
-            raise ApiError(404, f"incident {incident_id} not found")
-        await repo.lock_series(session, [(stored.incident.category, stored.incident.region)])
-        stored = await repo.incident(session, incident_id, for_update=True)
-        assert stored is not None
-        clock = (await repo.load_clocks(session)).get(repo.STREAM)
-        now = clock.now(wall) if clock else wall
-        try:
-            if action == "ack":
-                result = acknowledge(stored.incident, by=who.subject, now=now, note=note)
-            else:
-                result = resolve(stored.incident, by=who.subject, now=now, note=note)
-        except IncidentClosed as exc:
-            raise ApiError(409, str(exc)) from None
-        await detector.rules.refresh(session)
-        await detector.record(
-            session,
-            result,
-            rule=detector.rules.find(stored.incident.rule_id),
-            department=stored.department,
-            now=now,
-            detected_at=wall,
-            actor=who.subject,
-            window_minutes=stored.window_minutes,
-        )
-        row = await repo.incident_row(session, incident_id)
+    what = ManualChange(
+        incident_id, by=who.subject, note=body.note if body else None, wall=datetime.now(UTC)
+    )
+    try:
+        async with unit_of_work(state.sessions) as session:
+            row = await change(session, state.detector, what)
+    except IncidentNotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    except IncidentClosed as exc:
+        raise ApiError(409, str(exc)) from None
     state.after_commit()
-    assert row is not None
     return _incident_out(row)
 
 
@@ -170,7 +155,7 @@ async def acknowledge_incident(
 ) -> dict[str, Any]:
     """Acknowledge: stops time-based escalation and repeats; volume still escalates.
     Idempotent; 409 when the incident is resolved."""
-    return await _change(request, incident_id, who, "ack", body.note if body else None)
+    return await _change(request, incidents.acknowledge, incident_id, who, body)
 
 
 @router.post("/incidents/{incident_id}/resolve")
@@ -178,17 +163,17 @@ async def resolve_incident(
     request: Request, incident_id: int, who: ManagerPrincipal, body: Note | None = None
 ) -> dict[str, Any]:
     """Resolve by hand: everyone alerted gets a resolution SMS. Idempotent."""
-    return await _change(request, incident_id, who, "resolve", body.note if body else None)
+    return await _change(request, incidents.resolve, incident_id, who, body)
 
 
 @router.get("/rules")
 async def get_rules(request: Request, _: AdminPrincipal) -> dict[str, Any]:
     """The surge rules in force (with their version)."""
     async with _state(request).sessions() as session:
-        version = await repo.latest_rule_set_id(session)
+        version = await rule_store.latest_rule_set_id(session)
         if version is None:
             raise ApiError(404, "no rules stored yet")
-        return await repo.rule_set(session, version)
+        return await rule_store.rule_set(session, version)
 
 
 @router.put("/rules")
@@ -202,13 +187,13 @@ async def put_rules(request: Request, who: AdminPrincipal) -> dict[str, Any]:
         spec = RuleSetSpec.model_validate(body)
     except ValidationError as exc:
         details = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "reason": e["msg"]}
+            problem(".".join(str(p) for p in e["loc"]) or "(body)", e["msg"])
             for e in exc.errors(include_url=False)
         ]
         raise ApiError(422, "rules are invalid", details=details) from None
     async with unit_of_work(_state(request).sessions) as session:
-        version = await repo.save_rule_set(session, spec.model_dump(), who.subject)
-        document = await repo.rule_set(session, version)
+        version = await rule_store.save_rule_set(session, spec.model_dump(), who.subject)
+        document = await rule_store.rule_set(session, version)
     return document
 
 
@@ -216,7 +201,7 @@ async def put_rules(request: Request, who: AdminPrincipal) -> dict[str, Any]:
 async def add_silence(request: Request, body: SilenceIn, who: AdminPrincipal) -> dict[str, Any]:
     """Hold back SMS for a category (and region) during a planned outage."""
     async with unit_of_work(_state(request).sessions) as session:
-        return await repo.add_silence(
+        return await rule_store.add_silence(
             session,
             Silence(body.category, body.region, body.starts_at, body.ends_at),
             reason=body.reason,
@@ -228,7 +213,7 @@ async def add_silence(request: Request, body: SilenceIn, who: AdminPrincipal) ->
 async def list_silences(request: Request, _: ManagerPrincipal) -> dict[str, Any]:
     """Silences that have not ended yet."""
     async with _state(request).sessions() as session:
-        rows = await repo.silences(session, active_at=datetime.now(UTC))
+        rows = await rule_store.silences(session, active_at=datetime.now(UTC))
     return {"silences": rows}
 
 
@@ -236,7 +221,7 @@ async def list_silences(request: Request, _: ManagerPrincipal) -> dict[str, Any]
 async def delete_silence(request: Request, silence_id: int, _: AdminPrincipal) -> None:
     """End a silence early."""
     async with unit_of_work(_state(request).sessions) as session:
-        if not await repo.delete_silence(session, silence_id):
+        if not await rule_store.delete_silence(session, silence_id):
             raise ApiError(404, f"silence {silence_id} not found")
 
 

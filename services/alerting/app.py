@@ -11,7 +11,7 @@ from services.alerting.api import router
 from services.alerting.config import AlertingSettings
 from services.alerting.detection import PRODUCER, Detector, RuleBook, seed_default_rules
 from services.alerting.dispatcher import SmsDispatcher
-from services.alerting.domain import RecipientRateLimit
+from services.alerting.domain.sms import RecipientRateLimit
 from services.alerting.handlers import ComplaintHandler
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from shared.settings import ServiceSettings
+from shared.vocabulary import DEFAULT_TIMEZONE
 
 
 class AlertingSettings(ServiceSettings):
@@ -16,7 +17,7 @@ class AlertingSettings(ServiceSettings):
     http_port: int = 8003
     consumer_group: str = "alerting"
     max_records: int = Field(default=2000, ge=1, le=100_000)
-    timezone: str = Field(default="Asia/Shanghai", description="hours of the week are local")
+    timezone: str = Field(default=DEFAULT_TIMEZONE, description="hours of the week are local")
     tick_seconds: float = Field(default=5.0, gt=0, le=300, description="wall-clock evaluation")
     baseline_alpha: float = Field(default=0.3, gt=0, le=1, description="EWMA weight of an hour")
     max_clock_lead_hours: float = Field(

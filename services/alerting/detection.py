@@ -1,9 +1,10 @@
 """Assessing a series and recording what was decided, in the caller's transaction.
 
 Used by the complaint consumer (event time), the ticker (wall clock) and the
-API (acknowledge, resolve): each locks the series, loads the window, baseline,
-incident and silences, asks the domain, and writes the incident, its audit
-trail, its cc.alerts.v1 events (outbox) and its SMS (SMS outbox) together.
+incident use cases (acknowledge, resolve): each locks the series, loads the
+window, baseline, incident and silences, asks the domain, and writes the
+incident, its audit trail, its cc.alerts.v1 events (outbox) and its SMS (SMS
+outbox) together.
 """
 
 from __future__ import annotations
@@ -15,22 +16,23 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.alerting import repo
-from services.alerting.domain import (
-    Assessment,
-    Incident,
-    IncidentEvent,
-    SmsFacts,
+from services.alerting.domain.incidents import Assessment, Incident, IncidentEvent, assess
+from services.alerting.domain.sms import SmsFacts, render_sms
+from services.alerting.domain.surge import (
     SurgeRule,
     SurgeWindow,
-    assess,
     hour_of_week,
-    render_sms,
     silenced,
     window_baseline,
 )
 from services.alerting.metrics import AlertingMetrics
+from services.alerting.repo import incidents as incident_store
+from services.alerting.repo import rules as rule_store
+from services.alerting.repo import series as series_store
+from services.alerting.repo import sms as sms_store
+from services.alerting.repo.incidents import IncidentRecord
 from services.alerting.rules import RuleSetSpec, default_rules
+from shared import sql
 from shared.contracts import alerts as contract
 from shared.logging import get_logger
 from shared.outbox import stage_event
@@ -52,9 +54,9 @@ class RuleBook:
         self.rules: list[SurgeRule] = []
 
     async def refresh(self, session: AsyncSession) -> list[SurgeRule]:
-        latest = await repo.latest_rule_set_id(session)
+        latest = await rule_store.latest_rule_set_id(session)
         if latest is not None and latest != self.version:
-            document = await repo.rule_set(session, latest)
+            document = await rule_store.rule_set(session, latest)
             self.rules = RuleSetSpec.model_validate({"rules": document["rules"]}).to_domain()
             self.version = latest
             log.info("surge rules loaded", version=latest, rules=len(self.rules))
@@ -66,10 +68,10 @@ class RuleBook:
 
 async def seed_default_rules(session: AsyncSession) -> None:
     """Store the default rules unless some version exists (safe with instances racing)."""
-    if not await repo.try_lock(session, "alerting:seed-rules"):
+    if not await sql.try_lock(session, "alerting:seed-rules"):
         return
-    if await repo.latest_rule_set_id(session) is None:
-        await repo.save_rule_set(session, default_rules().model_dump(), "system")
+    if await rule_store.latest_rule_set_id(session) is None:
+        await rule_store.save_rule_set(session, default_rules().model_dump(), "system")
         log.info("default surge rules seeded")
 
 
@@ -111,19 +113,22 @@ class Detector:
     ) -> Decision:
         """Assess one series at detection time `now` (the caller holds its lock)."""
         window = SurgeWindow(rule.window_minutes)
-        buckets = await repo.window_buckets(
+        buckets = await series_store.window_buckets(
             session, rule.category, region, window.first_minute(now), now
         )
         count = SurgeWindow(rule.window_minutes, buckets).count(now)
-        slot = await repo.baseline_slot(
+        slot = await series_store.baseline_slot(
             session, rule.category, region, hour_of_week(now, self._zone)
         )
         baseline = window_baseline(slot, rule)
-        stored = await repo.active_incident(session, rule.rule_id, region)
+        stored = await incident_store.active_incident(session, rule.rule_id, region)
         if stored is None and not rule.is_surge(count, baseline):
             return Decision(None, 0, 0)
         quiet = silenced(
-            [repo.silence_of(s) for s in await repo.silences(session, category=rule.category)],
+            [
+                rule_store.silence_of(s)
+                for s in await rule_store.silences(session, category=rule.category)
+            ],
             rule.category,
             region,
             now,
@@ -147,6 +152,28 @@ class Detector:
             detected_at=detected_at or self._wall(),
         )
 
+    async def record_change(
+        self,
+        session: AsyncSession,
+        stored: IncidentRecord,
+        result: Assessment,
+        *,
+        now: datetime,
+        detected_at: datetime,
+        actor: str,
+    ) -> Decision:
+        """Record a change decided outside detection (by hand, or by the system)."""
+        return await self.record(
+            session,
+            result,
+            rule=self.rules.find(stored.incident.rule_id),
+            department=stored.department,
+            now=now,
+            detected_at=detected_at,
+            actor=actor,
+            window_minutes=stored.window_minutes,
+        )
+
     async def record(
         self,
         session: AsyncSession,
@@ -164,7 +191,7 @@ class Detector:
         if incident is None:
             return Decision(None, 0, 0)
         window = rule.window_minutes if rule else (window_minutes or 30)
-        incident_id = await repo.save_incident(
+        incident_id = await incident_store.save_incident(
             session, incident, department=department, window_minutes=window
         )
         for event in result.events:
@@ -199,7 +226,7 @@ class Detector:
         actor: str | None,
     ) -> None:
         detail = {k: v for k, v in asdict(event).items() if k != "kind"}
-        event_row = await repo.add_incident_event(
+        event_row = await incident_store.add_incident_event(
             session,
             incident_id=incident_id,
             kind=event.kind,
@@ -244,23 +271,23 @@ class Detector:
             resolution=incident.resolution,
         )
         language = rule.language if rule else "zh"
-        messages: list[repo.QueuedSms] = []
+        messages: list[sms_store.QueuedSms] = []
         for notify in result.notify:
             body = render_sms(notify.kind, facts, language)
             if notify.kind == "resolved":
-                people = await repo.alerted_recipients(session, incident_id)
+                people = await sms_store.alerted_recipients(session, incident_id)
             elif rule is not None and notify.level <= rule.ladder.top:
                 people = [(r.phone, r.name) for r in rule.ladder.level(notify.level).recipients]
             else:
                 log.warning("no recipients for level", incident=incident_id, level=notify.level)
                 people = []
             messages += [
-                repo.QueuedSms(
+                sms_store.QueuedSms(
                     incident_id, notify.level, notify.tag, phone, name, body, detected_at
                 )
                 for phone, name in people
             ]
-        queued = await repo.queue_sms(session, messages, self._wall())
+        queued = await sms_store.queue_sms(session, messages, self._wall())
         self._metrics.sms.labels(self._provider, "queued").inc(queued)
         return queued
 

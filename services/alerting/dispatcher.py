@@ -25,8 +25,7 @@ from itertools import groupby
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.alerting import repo
-from services.alerting.domain import RecipientRateLimit, retry_delay
+from services.alerting.domain.sms import RecipientRateLimit, retry_delay
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import (
     Handed,
@@ -35,6 +34,7 @@ from services.alerting.providers import (
     SmsProvider,
     SmsRefused,
 )
+from services.alerting.repo import sms as sms_store
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -71,24 +71,24 @@ class SmsDispatcher:
         """Run one round; return how many SMS were handed to the provider or settled."""
         now = self._wall()
         async with self._sessions() as session, session.begin():
-            due = await repo.due_sms(session, now, self._batch_size)
+            due = await sms_store.due_sms(session, now, self._batch_size)
             if not due:
                 return 0
-            sends = await repo.recent_sends(
+            sends = await sms_store.recent_sends(
                 session, [m.phone for m in due], now - self._rate_limit.window
             )
-            ready: list[repo.DueSms] = []
+            ready: list[sms_store.DueSms] = []
             for message in due:
                 history = sends.setdefault(message.phone, [])
                 allowed = self._rate_limit.next_allowed(history, now)
                 if allowed > now:
-                    await repo.postpone_sms(session, message.id, allowed, "rate limited")
+                    await sms_store.postpone_sms(session, message.id, allowed, "rate limited")
                     self._metrics.sms.labels(self._provider.name, "rate_limited").inc()
                     continue
                 history.append(now)
                 ready.append(message)
-            await repo.lease_sms(session, [m.id for m in ready], now + self._lease)
-        outcomes: list[tuple[repo.DueSms, Handed | Exception]] = []
+            await sms_store.lease_sms(session, [m.id for m in ready], now + self._lease)
+        outcomes: list[tuple[sms_store.DueSms, Handed | Exception]] = []
         ordered = sorted(ready, key=lambda m: (m.incident_id, m.level, m.id))
         for _, group in groupby(ordered, key=lambda m: (m.incident_id, m.level)):
             batch = list(group)
@@ -100,19 +100,19 @@ class SmsDispatcher:
         await self._record(outcomes)
         return len(due)
 
-    async def _send(self, message: repo.DueSms) -> Handed:
+    async def _send(self, message: sms_store.DueSms) -> Handed:
         return await self._provider.send(
             OutgoingSms(key=f"sms-{message.id}", phone=message.phone, text=message.body)
         )
 
-    async def _record(self, outcomes: list[tuple[repo.DueSms, Handed | Exception]]) -> None:
+    async def _record(self, outcomes: list[tuple[sms_store.DueSms, Handed | Exception]]) -> None:
         now = self._wall()
         name = self._provider.name
         async with self._sessions() as session, session.begin():
             for message, result in outcomes:
                 if isinstance(result, Handed):
                     delivered = result.status == "delivered"
-                    await repo.sms_handed(
+                    await sms_store.sms_handed(
                         session,
                         message.id,
                         provider=name,
@@ -128,7 +128,7 @@ class SmsDispatcher:
                             max(0.0, (now - message.detected_at).total_seconds())
                         )
                 elif isinstance(result, SmsRefused) or (message.attempts + 1 >= self._max_attempts):
-                    await repo.sms_failed(
+                    await sms_store.sms_failed(
                         session, message.id, provider=name, error=str(result), at=now
                     )
                     self._metrics.sms.labels(name, "failed").inc()
@@ -140,7 +140,7 @@ class SmsDispatcher:
                         cap=self._backoff[1],
                         jitter=random.random(),
                     )
-                    await repo.postpone_sms(
+                    await sms_store.postpone_sms(
                         session, message.id, now + timedelta(seconds=delay), str(result)[:1000]
                     )
                     self._metrics.sms.labels(name, "retried").inc()
@@ -161,7 +161,7 @@ class SmsDispatcher:
     ) -> bool:
         """Apply a delivery receipt (from the HTTP callback or an SMPP deliver_sm)."""
         async with self._sessions() as session, session.begin():
-            matched = await repo.sms_receipt(
+            matched = await sms_store.sms_receipt(
                 session,
                 key=key,
                 provider_message_id=provider_message_id,

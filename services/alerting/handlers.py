@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.alerting import repo
 from services.alerting.detection import Detector
-from services.alerting.domain import SurgeRule, hour_of, minute_of
+from services.alerting.domain.surge import SurgeRule, hour_of, minute_of, rules_for
 from services.alerting.metrics import AlertingMetrics
+from services.alerting.repo import series as series_store
 from shared.consumer import Delivery
 from shared.contracts.events import ComplaintFiled, ComplaintUpdated
 
@@ -52,14 +52,14 @@ class ComplaintHandler:
                 produced = datetime.fromtimestamp(delivery.record.timestamp / 1000, UTC)
                 filings.append((event, produced))
                 at = min(event.occurred_at, wall + self._max_lead)
-                latest[repo.STREAM] = max(latest.get(repo.STREAM, at), at)
+                latest[series_store.STREAM] = max(latest.get(series_store.STREAM, at), at)
             elif isinstance(event, ComplaintUpdated) and event.status == "withdrawn":
                 withdrawals.append(event.complaint_id)
             else:
                 self._metrics.complaints.labels("ignored").inc()
-        clocks = await repo.advance_clocks(session, latest, wall)
+        clocks = await series_store.advance_clocks(session, latest, wall)
 
-        counted = await repo.register_filings(
+        counted = await series_store.register_filings(
             session,
             [
                 (f.complaint_id, f.category, f.region, minute_of(self._capped(f.occurred_at, wall)))
@@ -78,26 +78,24 @@ class ComplaintHandler:
             filed[(event.category, event.region, minute_of(at))] += 1
             key = (event.category, event.region)
             first_seen[key] = min(first_seen.get(key, produced), produced)
-        withdrawn_rows = await repo.register_withdrawals(session, withdrawals)
+        withdrawn_rows = await series_store.register_withdrawals(session, withdrawals)
         withdrawn: Counter[tuple[str, str, datetime]] = Counter(withdrawn_rows)
         self._metrics.complaints.labels("withdrawn").inc(len(withdrawn_rows))
-        await repo.add_to_buckets(session, filed, withdrawn)
+        await series_store.add_to_buckets(session, filed, withdrawn)
 
         touched = {(c, r) for c, r, _ in filed} | {(c, r) for c, r, _ in withdrawn}
         if not touched:
             return
-        if repo.STREAM not in clocks:  # withdrawals only
-            clocks = await repo.load_clocks(session)
-        clock = clocks.get(repo.STREAM)
+        if series_store.STREAM not in clocks:  # withdrawals only
+            clocks = await series_store.load_clocks(session)
+        clock = clocks.get(series_store.STREAM)
         if clock is None:
             return
         now = clock.now(wall)
         rules = await self._detector.rules.refresh(session)
         work: dict[tuple[str, str], tuple[SurgeRule, datetime | None]] = {}
         for category, region in touched:
-            for rule in rules:
-                if rule.category != category:
-                    continue
+            for rule in rules_for(rules, category):
                 series_region = rule.series_region(region)
                 if series_region is None:
                     continue
@@ -106,11 +104,11 @@ class ComplaintHandler:
                 previous = work.get(key, (rule, None))[1]
                 work[key] = (rule, min(filter(None, (previous, seen)), default=None))
         series = {(rule.category, region): rule for (_, region), (rule, _) in work.items()}
-        await repo.ensure_series(
+        await series_store.ensure_series(
             session,
             {key: hour_of(now) for key in series},
         )
-        await repo.lock_series(session, series)
+        await series_store.lock_series(session, series)
         for (_, region), (rule, seen) in sorted(work.items(), key=lambda kv: kv[0]):
             await self._detector.assess_series(
                 session, rule=rule, region=region, now=now, detected_at=seen

@@ -11,13 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.alerting.domain import (
-    ALL_REGIONS,
-    EscalationLadder,
-    EscalationLevel,
-    Recipient,
-    SurgeRule,
-)
+from services.alerting.domain.ladder import EscalationLadder, EscalationLevel, Recipient
+from services.alerting.domain.surge import ALL_REGIONS, SurgeRule
 
 Phone = Annotated[
     str, Field(pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +8613800000001")
@@ -86,28 +81,12 @@ class RuleSpec(BaseModel):
 
     def to_domain(self) -> SurgeRule:
         return SurgeRule(
-            category=self.category,
-            region=self.region,
-            per_region=self.per_region,
-            department=self.department,
-            window_minutes=self.window_minutes,
-            min_count=self.min_count,
-            surge_factor=self.surge_factor,
-            baseline_floor=self.baseline_floor,
-            baseline_seed=self.baseline_seed,
-            cooldown_minutes=self.cooldown_minutes,
-            repeat_minutes=self.repeat_minutes,
-            language=self.language,
+            **self.model_dump(exclude={"ladder"}),
             ladder=EscalationLadder(
                 tuple(
                     EscalationLevel(
-                        level=lv.level,
-                        title=lv.title,
-                        recipients=tuple(
-                            Recipient(r.name, r.phone, r.title) for r in lv.recipients
-                        ),
-                        min_count=lv.min_count,
-                        after_minutes=lv.after_minutes,
+                        **lv.model_dump(exclude={"recipients"}),
+                        recipients=tuple(Recipient(**r.model_dump()) for r in lv.recipients),
                     )
                     for lv in self.ladder
                 )

@@ -17,18 +17,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.alerting import repo
 from services.alerting.detection import Detector
-from services.alerting.domain import (
+from services.alerting.domain.incidents import resolve
+from services.alerting.domain.surge import (
     ALL_REGIONS,
     HOUR,
     SurgeRule,
     hour_of,
     hour_of_week,
     learn_hour,
-    resolve,
 )
 from services.alerting.metrics import AlertingMetrics
+from services.alerting.repo import incidents as incident_store
+from services.alerting.repo import series as series_store
+from services.alerting.repo import sms as sms_store
+from shared import sql
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -79,26 +82,28 @@ class Ticker:
         started = time.perf_counter()
         wall = self._wall()
         async with self._sessions() as session, session.begin():
-            if not await repo.try_lock(session, "alerting:tick"):
+            if not await sql.try_lock(session, "alerting:tick"):
                 return False
             rules = await self._detector.rules.refresh(session)
-            clock = (await repo.load_clocks(session)).get(repo.STREAM)
+            clock = (await series_store.load_clocks(session)).get(series_store.STREAM)
             now = clock.now(wall) if clock else wall
-            active = await repo.active_series(session)
+            active = await incident_store.active_series(session)
             # every lock up front, in the consumer's order: no deadlock between them
-            await repo.lock_series(session, [(category, region) for _, category, region in active])
+            await series_store.lock_series(
+                session, [(category, region) for _, category, region in active]
+            )
             for rule_id, _category, region in active:
                 rule = self._detector.rules.find(rule_id)
                 if rule is None:
                     await self._close_orphan(session, rule_id, region, now)
                     continue
                 await self._detector.assess_series(session, rule=rule, region=region, now=now)
-            for category, region, learned_through in await repo.all_series(session):
+            for category, region, learned_through in await series_store.all_series(session):
                 await self._learn(session, rules, category, region, learned_through, now)
-            levels = await repo.open_incident_levels(session)
-            backlog = await repo.sms_status_counts(session)
+            levels = await incident_store.open_incident_levels(session)
+            backlog = await sms_store.sms_status_counts(session)
             if time.monotonic() - self._last_purge > 3600:
-                await repo.purge_history(session, wall - self._retention)
+                await series_store.purge_history(session, wall - self._retention)
                 self._last_purge = time.monotonic()
         self._after_commit()
         self._metrics.open_incidents.clear()
@@ -113,19 +118,12 @@ class Ticker:
         self, session: AsyncSession, rule_id: str, region: str, now: datetime
     ) -> None:
         """An incident whose rule was removed is resolved (its ladder is gone)."""
-        stored = await repo.active_incident(session, rule_id, region)
+        stored = await incident_store.active_incident(session, rule_id, region)
         if stored is None:
             return
         result = resolve(stored.incident, by="system", now=now, note="rule removed")
-        await self._detector.record(
-            session,
-            result,
-            rule=None,
-            department=stored.department,
-            now=now,
-            detected_at=self._wall(),
-            actor="system",
-            window_minutes=stored.window_minutes,
+        await self._detector.record_change(
+            session, stored, result, now=now, detected_at=self._wall(), actor="system"
         )
 
     async def _learn(
@@ -145,8 +143,8 @@ class Ticker:
         if rule is None:
             return
         start = max(learned_through, current - MAX_HOURS_LEARNED * HOUR)
-        counts = await repo.hourly_counts(session, category, region, start, current)
-        slots = await repo.baseline_slots(session, category, region)
+        counts = await series_store.hourly_counts(session, category, region, start, current)
+        slots = await series_store.baseline_slots(session, category, region)
         changed = {}
         hour = start
         while hour < current:
@@ -154,4 +152,4 @@ class Ticker:
             slot = learn_hour(slots.get(slot_number), counts.get(hour, 0), rule, alpha=self._alpha)
             slots[slot_number] = changed[slot_number] = slot
             hour += HOUR
-        await repo.save_baselines(session, category, region, changed, current)
+        await series_store.save_baselines(session, category, region, changed, current)

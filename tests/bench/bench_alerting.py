@@ -62,7 +62,7 @@ def infrastructure() -> Iterator[dict[str, str]]:
 @contextmanager
 def sms_sink(port: int) -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.alerting.sms_sink", "--port", str(port)],
+        [sys.executable, "-m", "tools.sms_sink", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -89,7 +89,7 @@ class Sink:
 def start_sink() -> Sink:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.alerting.sms_sink", "--port", str(port)],
+        [sys.executable, "-m", "tools.sms_sink", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -10,34 +10,31 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.alerting.domain import (
-    ALL_REGIONS,
+from services.alerting.domain.incidents import (
     Acknowledged,
-    BaselineSlot,
-    DetectionClock,
-    EscalationLadder,
-    EscalationLevel,
     Incident,
     IncidentClosed,
     IncidentOpened,
     LevelReached,
     Notify,
-    Recipient,
-    RecipientRateLimit,
     Renotified,
     Resolved,
-    Silence,
-    SmsFacts,
     Status,
-    SurgeRule,
-    SurgeWindow,
     acknowledge,
     assess,
+    resolve,
+)
+from services.alerting.domain.ladder import EscalationLadder, EscalationLevel, Recipient
+from services.alerting.domain.sms import RecipientRateLimit, SmsFacts, render_sms, retry_delay
+from services.alerting.domain.surge import (
+    ALL_REGIONS,
+    BaselineSlot,
+    DetectionClock,
+    Silence,
+    SurgeRule,
+    SurgeWindow,
     hour_of_week,
     learn_hour,
-    render_sms,
-    resolve,
-    retry_delay,
     silenced,
     window_baseline,
 )

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.alerting.rules import RuleSetSpec, default_rules
-from services.alerting.sms_sink import create_sink
+from tools.sms_sink import create_sink
 
 
 def _rule(**changes: object) -> dict[str, object]:

@@ -1,6 +1,6 @@
 """A network outage in one city for the local demo, posted through ingest.
 
-    python -m services.alerting.demo --url http://127.0.0.1:8001 --api-key demo-all-key \\
+    python -m tools.alerting_demo --url http://127.0.0.1:8001 --api-key demo-all-key \\
         [--category network] [--region foshan] [--after 20] [--speed 60]
 
 Runs on the same clock as the simulator's real-time mode (started now,

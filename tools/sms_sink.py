@@ -1,6 +1,6 @@
 """A small local SMS gateway that keeps what it receives (for `make run` and the tests).
 
-    python -m services.alerting.sms_sink [--host 127.0.0.1] [--port 8010]
+    python -m tools.sms_sink [--host 127.0.0.1] [--port 8010]
 
 It speaks the HTTP gateway contract of `services.alerting.providers`:
 - `POST /messages` {"id", "to", "text", "callback": {"url", "token"}} stores the

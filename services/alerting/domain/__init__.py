@@ -1,0 +1,1 @@
+"""The alerting rules, pure and synchronous: values in, values and events out."""
