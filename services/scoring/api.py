@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring.org import agent_unit_path, find_unit, unit_path
+from services.scoring.org.store import agent_unit_path, find_unit, unit_path
 from shared.auth.tokens import CurrentPrincipal, Principal, Role
 from shared.errors import ApiError
 

@@ -6,20 +6,28 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from prometheus_client import Counter
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
 from services.scoring.api import router as scores_router
 from services.scoring.config import ScoringSettings
-from services.scoring.configuration import config_loader, extra_routers
 from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
-from services.scoring.library import center_policies, lock_center_config, longest_fcr_window
+from services.scoring.library.routes import config_router
+from services.scoring.library.store import (
+    center_policies,
+    load_configs,
+    lock_center_config,
+    longest_fcr_window,
+)
+from services.scoring.org.routes import org_router
+from services.scoring.scorecard import ConfigFor
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
 from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
@@ -35,6 +43,11 @@ from shared.service import install_common, retrying, serve, token_verifier
 from shared.settings import get_settings
 
 log = get_logger(__name__)
+
+
+async def configs_in_force(session: AsyncSession, day: date) -> ConfigFor:
+    """Load the configuration (per center, department and owner kind) in force on `day`."""
+    return (await load_configs(session, day)).for_owner
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
@@ -101,7 +114,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     )
     settlement = Settlement(
         sessions=sessions,
-        load_config=config_loader(),
+        load_config=configs_in_force,
         policy_for=policies,
         registry=registry,
         after_commit=relay.wake,
@@ -153,8 +166,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     app.state.token_verifier = token_verifier(settings)
     install_common(app, registry=registry, kafka=kafka, engine=engine)
     app.include_router(scores_router)
-    for router in extra_routers():
-        app.include_router(router)
+    app.include_router(org_router)
+    app.include_router(config_router)
     return app
 
 

@@ -17,7 +17,7 @@ from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
-from services.scoring.library import PolicyBook
+from services.scoring.library.resolution import PolicyBook
 from services.scoring.tally import (
     AgentDayKey,
     CallRef,

@@ -24,8 +24,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 # =================================================================================================
-# Organisation and configuration (migration 0002_scoring_config; services/scoring/org.py and
-# services/scoring/library.py). Keep other tables outside this section.
+# Organisation and configuration (migration 0002_scoring_config; services/scoring/org/ and
+# services/scoring/library/). Keep other tables outside this section.
 # =================================================================================================
 
 ID_LENGTH = 64

@@ -30,7 +30,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
 from services.scoring.domain import SettlementPolicy, WarningMethod, day_bounds
-from services.scoring.org import Membership, centers, memberships_on
+from services.scoring.org.plan import Membership
+from services.scoring.org.store import centers, memberships_on
 from services.scoring.scorecard import ConfigFor, ScoreRow, score_center_day
 from shared.contracts.topics import SCORES
 from shared.logging import get_logger

@@ -24,8 +24,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring import library, org, org_load
-from services.scoring.deps import run_sql
+from services.scoring import org_load
 from services.scoring.domain import (
     DEFAULT_VETO,
     SettlementPolicy,
@@ -33,13 +32,17 @@ from services.scoring.domain import (
     default_library,
     default_tiers,
 )
-from services.scoring.library import EVERY_DAY, config_router
+from services.scoring.library import store as library
+from services.scoring.library.routes import config_router
+from services.scoring.library.store import EVERY_DAY
 from services.scoring.models import SettledDay
-from services.scoring.org import org_router
+from services.scoring.org import store as org
+from services.scoring.org.routes import org_router
 from shared.auth.tokens import TokenVerifier, mint_token
 from shared.db import make_engine, make_session_factory
 from shared.errors import install_error_handlers
 from shared.migrate import migrate
+from shared.sql import execute as run_sql
 from simulator.org import build_org
 
 pytestmark = pytest.mark.integration
