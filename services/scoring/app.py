@@ -11,7 +11,6 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
@@ -26,6 +25,7 @@ from services.scoring.library.store import (
     lock_center_config,
     longest_fcr_window,
 )
+from services.scoring.metrics import ScoringMetrics
 from services.scoring.org.routes import org_router
 from services.scoring.scorecard import ConfigFor
 from services.scoring.settlement import PRODUCER, Rounds, Settlement
@@ -54,6 +54,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     """Build the scoring application."""
     settings = settings or get_settings(ScoringSettings)
     registry = new_registry()
+    metrics = ScoringMetrics.create(registry)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = make_session_factory(engine)
     kafka = EventProducer(settings.kafka_bootstrap_servers)
@@ -83,17 +84,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         center_policies=policies,
         longest_window=longest_fcr_window,
         rules=rules,
-        late_events=Counter(
-            "scoring_late_events_total",
-            "Agent-day changes that arrived after their day was settled",
-            registry=registry,
-        ),
-        out_of_order_states=Counter(
-            "scoring_out_of_order_states_total",
-            "Agent state changes older than the agent's current state (out of order or "
-            "replayed), ignored",
-            registry=registry,
-        ),
+        metrics=metrics,
     )
     consumer = TransactionalConsumer(
         name=settings.consumer_group,
@@ -116,7 +107,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         sessions=sessions,
         load_config=configs_in_force,
         policy_for=policies,
-        registry=registry,
+        metrics=metrics,
         after_commit=relay.wake,
         lock_center=lock_center_config,
         backlog=probe.backlog,
