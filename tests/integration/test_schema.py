@@ -8,20 +8,18 @@ migration out of step.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import make_url, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 from shared.db import make_engine
-from shared.migrate import import_all_models, migrate
+from shared.migrate import import_all_models
+from tests.integration.conftest import own_database
 
 pytestmark = pytest.mark.integration
 
@@ -29,18 +27,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def migrated(database: str) -> AsyncIterator[str]:
     """A database of this module's own on the test server, migrated to the newest schema."""
-    name = f"schema_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(database, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database).set(database=name).render_as_string(hide_password=False)
-    try:
-        await migrate(url)
+    async with own_database(database, "schema") as url:
         yield url
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 def _differences(connection: Connection) -> list[Any]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query
 
-from services.scoring.deps import SessionDep
+from services.scoring.deps import NowDep, SessionDep
 from services.scoring.org.schemas import OrgPut
 from services.scoring.org.store import OrgRejected, apply_org, read_tree
 from shared.auth.tokens import AdminPrincipal
@@ -28,12 +28,12 @@ async def get_org(
 
 
 @org_router.put("/org")
-async def put_org(body: OrgPut, _: AdminPrincipal, session: SessionDep) -> dict[str, Any]:
+async def put_org(
+    body: OrgPut, _: AdminPrincipal, session: SessionDep, now: NowDep
+) -> dict[str, Any]:
     """Replace the org with the tree; answer what changed."""
     try:
-        plan = await apply_org(
-            session, body, effective_from=body.effective_from, now=datetime.now().astimezone()
-        )
+        plan = await apply_org(session, body, effective_from=body.effective_from, now=now)
     except OrgRejected as exc:
         raise ApiError(422, "the org tree was refused", details=exc.problems) from None
     return plan.summary()

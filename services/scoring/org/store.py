@@ -26,7 +26,7 @@ from services.scoring.org.plan import (
 )
 from services.scoring.org.schemas import OrgTree
 from shared import sql
-from shared.vocabulary import Problem, UnitKind
+from shared.vocabulary import OwnerKind, Problem, UnitKind
 
 _MEMBER_JOIN = (
     "FROM scoring_memberships m JOIN scoring_teams t ON t.id = m.team_id "
@@ -119,6 +119,19 @@ async def agent_unit_path(session: AsyncSession, agent_id: str, day: date) -> Un
         )
     ).first()
     return UnitPath(*row) if row is not None else None
+
+
+async def owner_zone(session: AsyncSession, kind: OwnerKind, owner_id: str) -> ZoneInfo | None:
+    """Return the time zone of the owner's center (an agent's latest), or None when unknown."""
+    if kind == "agent":
+        return (await agent_zones(session, [owner_id])).get(owner_id)
+    path = await unit_path(session, kind, owner_id)
+    if path is None:
+        return None
+    zone = await sql.scalar(
+        session, "SELECT timezone FROM scoring_centers WHERE id = :id", {"id": path.center_id}
+    )
+    return ZoneInfo(zone)
 
 
 async def read_tree(session: AsyncSession, *, on: date | None = None) -> dict[str, Any]:
