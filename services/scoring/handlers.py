@@ -43,6 +43,7 @@ from shared.contracts.views import (
     MetricReportedView,
     SurveyAnsweredView,
 )
+from shared.vocabulary import DEFAULT_TIMEZONE
 
 Placement = tuple[str | None, ZoneInfo]
 """An agent's center (None when not in the org yet) and its time zone."""
@@ -54,7 +55,7 @@ LongestWindow = Callable[[AsyncSession], Awaitable[timedelta | None]]
 SettledDays = Callable[[AsyncSession, Collection[date]], Awaitable[set[tuple[str, date]]]]
 
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 CLAIMED_EVENTS: tuple[type[EventView], ...] = (SurveyAnsweredView, MetricReportedView)
 """The event types this applier needs claimed by `event_id` (their totals are plain
@@ -71,7 +72,7 @@ class ScoringRules:
 
     fcr_window: timedelta = timedelta(hours=24)
     max_state_span: timedelta = timedelta(hours=12)
-    default_zone: ZoneInfo = SHANGHAI
+    default_zone: ZoneInfo = DEFAULT_ZONE
 
 
 class EventApplier:
