@@ -25,6 +25,8 @@ router = APIRouter(prefix="/v1", tags=["scores"])
 MAX_DAYS = 366
 DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 """The zone of an owner the organisation does not know."""
+FirstDay = Annotated[date | None, Query(alias="from")]
+LastDay = Annotated[date | None, Query(alias="to")]
 
 
 def requested_days(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
@@ -111,8 +113,8 @@ async def agent_scores(
     principal: CurrentPrincipal,
     session: SessionDep,
     now: NowDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: FirstDay = None,
+    end: LastDay = None,
 ) -> dict[str, Any]:
     """Per day and indicator: value, sample, points, state and whether the day is settled."""
     days = await _owner_scores(session, principal, "agent", agent_id, now, start, end)
@@ -128,8 +130,8 @@ async def unit_scores(
     principal: CurrentPrincipal,
     session: SessionDep,
     now: NowDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: FirstDay = None,
+    end: LastDay = None,
 ) -> dict[str, Any]:
     """Scores of a unit on its pooled data."""
     days = await _owner_scores(session, principal, kind, unit_id, now, start, end)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -53,6 +55,15 @@ def _version_fields(version: Version | None) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _refused(message: str) -> Iterator[None]:
+    """Answer 422 with every problem when the store refuses the configuration."""
+    try:
+        yield
+    except ConfigRejected as exc:
+        raise ApiError(422, message, details=exc.problems) from None
+
+
 async def _require_center(session: AsyncSession, center_id: str) -> None:
     if await active_departments(session, center_id) is None:
         raise ApiError(404, f"unknown center {center_id!r}")
@@ -77,10 +88,8 @@ async def put_indicators(
     body: LibraryPut, principal: AdminPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     """Store a new library version, in force from the center's next unsettled day."""
-    try:
+    with _refused("the indicator library was refused"):
         version = await store_library(session, body, created_by=principal.subject)
-    except ConfigRejected as exc:
-        raise ApiError(422, "the indicator library was refused", details=exc.problems) from None
     return {"center_id": body.center_id, **_version_fields(version), **version.document}
 
 
@@ -118,10 +127,8 @@ async def put_tiers(
     body: TiersPut, principal: AdminPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     """Store a new tiers version of the scope, in force from the center's next unsettled day."""
-    try:
+    with _refused("the tiers were refused"):
         version = await store_tiers(session, body, created_by=principal.subject)
-    except ConfigRejected as exc:
-        raise ApiError(422, "the tiers were refused", details=exc.problems) from None
     return {
         "center_id": body.center_id,
         "department_id": body.department_id,

@@ -318,22 +318,23 @@ async def _write_memberships(session: AsyncSession, m: MembershipChanges) -> Non
             "DELETE FROM scoring_memberships WHERE id = ANY(CAST(:ids AS bigint[]))",
             {"ids": m.dropped},
         )
-    if m.retargeted:
-        retargeted = sql.unnest({"ids": "bigint", "teams": "text"})
-        await sql.execute(
-            session,
-            f"UPDATE scoring_memberships m SET team_id = u.team FROM {retargeted} AS u(id, team) "
-            "WHERE m.id = u.id",
-            sql.arrays(("ids", "teams"), m.retargeted),
-        )
+    if m.retargeted:  # same-day corrections
+        await _update_memberships(session, "team_id", "text", m.retargeted)
     if m.closed:
-        closed = sql.unnest({"ids": "bigint", "days": "date"})
-        await sql.execute(
-            session,
-            f"UPDATE scoring_memberships m SET valid_to = u.day FROM {closed} AS u(id, day) "
-            "WHERE m.id = u.id",
-            sql.arrays(("ids", "days"), m.closed),
-        )
+        await _update_memberships(session, "valid_to", "date", m.closed)
     if m.opened:
         columns = {"agent_id": "text", "team_id": "text", "valid_from": "date"}
         await sql.insert_rows(session, "scoring_memberships", columns, m.opened)
+
+
+async def _update_memberships(
+    session: AsyncSession, column: str, type_: str, changes: Iterable[tuple[int, Any]]
+) -> None:
+    """Set `column` of memberships by id from (id, value) pairs."""
+    values = sql.unnest({"ids": "bigint", "values": type_})
+    await sql.execute(
+        session,
+        f"UPDATE scoring_memberships m SET {column} = u.value FROM {values} AS u(id, value) "
+        "WHERE m.id = u.id",
+        sql.arrays(("ids", "values"), changes),
+    )
