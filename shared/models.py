@@ -14,6 +14,7 @@ class ProcessedEvent(SQLModel, table=True):
     """An event a consumer has applied; written in the same transaction as its effects."""
 
     __tablename__ = "processed_events"
+    __table_args__ = (Index("ix_processed_events_age", "processed_at"),)  # pruning by age
 
     consumer: str = Field(sa_column=Column(String(64), primary_key=True))
     event_id: str = Field(sa_column=Column(String(160), primary_key=True))

@@ -83,12 +83,12 @@ def unnest(columns: Mapping[str, str]) -> str:
 
 def arrays(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> dict[str, list[Any]]:
     """Transpose `rows` into one list per column name (the params of an `unnest`)."""
-    out: dict[str, list[Any]] = {name: [] for name in columns}
-    lists = list(out.values())
-    for row in rows:
-        for values, value in zip(lists, row, strict=True):
-            values.append(value)
-    return out
+    transposed = list(zip(*rows, strict=True))  # in C: no Python work per value
+    if not transposed:
+        return {name: [] for name in columns}
+    if len(transposed) != len(columns):
+        raise ValueError(f"rows of {len(transposed)} values for {len(columns)} columns")
+    return {name: list(values) for name, values in zip(columns, transposed, strict=True)}
 
 
 async def insert_rows(

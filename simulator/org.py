@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from random import Random
 from typing import Any
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from shared.vocabulary import DEFAULT_TIMEZONE
+
 FIRST_WORK_NUMBER = 1024
 AGENTS_PER_CENTER = 2000
 """Default center size: a province-scale 3,000 agents make two centers."""

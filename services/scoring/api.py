@@ -1,33 +1,37 @@
-"""Scores API: per day and indicator the value, sample, points, state and settled flag."""
+"""Scores API: per day and indicator the value, sample, points, state and settled flag.
+
+Days are business days of the owner's center (an agent's current center): "today",
+the default end of a range, is the date in that center's time zone.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import text
+from fastapi import APIRouter, Query
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring.org import agent_unit_path, find_unit, unit_path
+from services.scoring.deps import NowDep, SessionDep
+from services.scoring.domain import business_date
+from services.scoring.org.store import agent_unit_path, find_unit, owner_zone, unit_path
+from shared import sql
 from shared.auth.tokens import CurrentPrincipal, Principal, Role
 from shared.errors import ApiError
+from shared.vocabulary import DEFAULT_TIMEZONE, OwnerKind, UnitKind
 
 router = APIRouter(prefix="/v1", tags=["scores"])
-UnitKind = Literal["team", "department", "center"]
 MAX_DAYS = 366
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+"""The zone of an owner the organisation does not know."""
+FirstDay = Annotated[date | None, Query(alias="from")]
+LastDay = Annotated[date | None, Query(alias="to")]
 
 
-async def _session(request: Request) -> Any:
-    async with request.app.state.sessions() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(_session)]
-
-
-def _range(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or date.today()
+def requested_days(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
+    """Return the days asked for: `end` defaults to `today`, `start` to 29 days before `end`."""
+    end = end or today
     start = start or end - timedelta(days=29)
     if start > end:
         raise ApiError(422, "`from` is after `to`")
@@ -36,7 +40,16 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-async def _authorize(session: AsyncSession, principal: Principal, kind: str, owner_id: str) -> None:
+async def _business_today(
+    session: AsyncSession, kind: OwnerKind, owner_id: str, now: datetime
+) -> date:
+    """Return today's business day of the owner's center."""
+    return business_date(now, await owner_zone(session, kind, owner_id) or DEFAULT_ZONE)
+
+
+async def _authorize(
+    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str, today: date
+) -> None:
     """Agents read their own scores; leaders and managers their unit's subtree; admins all."""
     if principal.is_admin:
         return
@@ -45,9 +58,9 @@ async def _authorize(session: AsyncSession, principal: Principal, kind: str, own
             return
         raise ApiError(403, "agents read only their own scores")
     target = (
-        await agent_unit_path(session, owner_id, date.today())
+        await agent_unit_path(session, owner_id, today)
         if kind == "agent"
-        else await unit_path(session, kind, owner_id)  # type: ignore[arg-type]
+        else await unit_path(session, kind, owner_id)
     )
     if target is None:
         raise ApiError(404, f"unknown {kind} {owner_id!r}")
@@ -57,14 +70,13 @@ async def _authorize(session: AsyncSession, principal: Principal, kind: str, own
 
 
 async def _scores(
-    session: AsyncSession, kind: str, owner_id: str, start: date, end: date
+    session: AsyncSession, kind: OwnerKind, owner_id: str, start: date, end: date
 ) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        text(
-            "SELECT business_date, indicator, value, sample, points, state, settled "
-            "FROM scoring_results WHERE owner_kind = :k AND owner_id = :o "
-            "AND business_date BETWEEN :s AND :e ORDER BY business_date, indicator"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT business_date, indicator, value, sample, points, state, settled "
+        "FROM scoring_results WHERE owner_kind = :k AND owner_id = :o "
+        "AND business_date BETWEEN :s AND :e ORDER BY business_date, indicator",
         {"k": kind, "o": owner_id, "s": start, "e": end},
     )
     days: dict[date, dict[str, Any]] = {}
@@ -80,18 +92,33 @@ async def _scores(
     return list(days.values())
 
 
+async def _owner_scores(
+    session: AsyncSession,
+    principal: Principal,
+    kind: OwnerKind,
+    owner_id: str,
+    now: datetime,
+    start: date | None,
+    end: date | None,
+) -> list[dict[str, Any]]:
+    today = await _business_today(session, kind, owner_id, now)
+    await _authorize(session, principal, kind, owner_id, today)
+    first, last = requested_days(start, end, today=today)
+    return await _scores(session, kind, owner_id, first, last)
+
+
 @router.get("/agents/{agent_id}/scores", summary="An agent's daily scores")
 async def agent_scores(
     agent_id: str,
     principal: CurrentPrincipal,
-    session: Session,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    session: SessionDep,
+    now: NowDep,
+    start: FirstDay = None,
+    end: LastDay = None,
 ) -> dict[str, Any]:
     """Per day and indicator: value, sample, points, state and whether the day is settled."""
-    await _authorize(session, principal, "agent", agent_id)
-    first, last = _range(start, end)
-    return {"agent_id": agent_id, "days": await _scores(session, "agent", agent_id, first, last)}
+    days = await _owner_scores(session, principal, "agent", agent_id, now, start, end)
+    return {"agent_id": agent_id, "days": days}
 
 
 @router.get(
@@ -101,15 +128,11 @@ async def unit_scores(
     kind: UnitKind,
     unit_id: str,
     principal: CurrentPrincipal,
-    session: Session,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    session: SessionDep,
+    now: NowDep,
+    start: FirstDay = None,
+    end: LastDay = None,
 ) -> dict[str, Any]:
     """Scores of a unit on its pooled data."""
-    await _authorize(session, principal, kind, unit_id)
-    first, last = _range(start, end)
-    return {
-        "kind": kind,
-        "unit_id": unit_id,
-        "days": await _scores(session, kind, unit_id, first, last),
-    }
+    days = await _owner_scores(session, principal, kind, unit_id, now, start, end)
+    return {"kind": kind, "unit_id": unit_id, "days": days}

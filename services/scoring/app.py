@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
-from prometheus_client import Counter
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
 from services.scoring.api import router as scores_router
 from services.scoring.config import ScoringSettings
-from services.scoring.configuration import config_loader, extra_routers
 from services.scoring.domain import SettlementPolicy
 from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
-from services.scoring.library import center_policies, lock_center_config, longest_fcr_window
+from services.scoring.library.routes import config_router
+from services.scoring.library.store import (
+    center_policies,
+    load_configs,
+    lock_center_config,
+    longest_fcr_window,
+)
+from services.scoring.metrics import ScoringMetrics
+from services.scoring.org.routes import org_router
+from services.scoring.scorecard import ConfigFor
 from services.scoring.settlement import PRODUCER, Settlement
 from shared.background import Components, Hook, Periodic, Retrying, lifespan
 from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
@@ -34,10 +42,16 @@ from shared.settings import get_settings
 log = get_logger(__name__)
 
 
+async def configs_in_force(session: AsyncSession, day: date) -> ConfigFor:
+    """Load the configuration (per center, department and owner kind) in force on `day`."""
+    return (await load_configs(session, day)).for_owner
+
+
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     """Build the scoring application."""
     settings = settings or get_settings(ScoringSettings)
     registry = new_registry()
+    metrics = ScoringMetrics.create(registry)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = make_session_factory(engine)
     kafka = EventProducer(settings.kafka_bootstrap_servers)
@@ -67,17 +81,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         center_policies=policies,
         longest_window=longest_fcr_window,
         rules=rules,
-        late_events=Counter(
-            "scoring_late_events_total",
-            "Agent-day changes that arrived after their day was settled",
-            registry=registry,
-        ),
-        out_of_order_states=Counter(
-            "scoring_out_of_order_states_total",
-            "Agent state changes older than the agent's current state (out of order or "
-            "replayed), ignored",
-            registry=registry,
-        ),
+        metrics=metrics,
     )
     consumer = TransactionalConsumer(
         name=settings.consumer_group,
@@ -100,9 +104,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     )
     settlement = Settlement(
         sessions=sessions,
-        load_config=config_loader(),
+        load_config=configs_in_force,
         policy_for=policies,
-        registry=registry,
+        metrics=metrics,
         after_commit=relay.wake,
         lock_center=lock_center_config,
         backlog=probe.backlog,
@@ -148,8 +152,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     app.state.token_verifier = token_verifier(settings)
     install_common(app, registry=registry, kafka=kafka, engine=engine)
     app.include_router(scores_router)
-    for router in extra_routers():
-        app.include_router(router)
+    app.include_router(org_router)
+    app.include_router(config_router)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.settings import ServiceSettings
+from shared.vocabulary import DEFAULT_TIMEZONE
 
 
 class ScoringSettings(ServiceSettings):
@@ -21,4 +22,4 @@ class ScoringSettings(ServiceSettings):
     quiet_seconds: float = Field(default=60.0, ge=0)
     settlement_grace_minutes: float = Field(default=30, ge=0)
     allowed_lateness_hours: float = Field(default=2, ge=0)
-    default_timezone: str = "Asia/Shanghai"
+    default_timezone: str = DEFAULT_TIMEZONE

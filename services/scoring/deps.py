@@ -1,12 +1,12 @@
-"""Request dependencies of the scoring API: one database transaction per request."""
+"""Request dependencies of the scoring API: one database transaction per request, the clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import CursorResult, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,9 +30,10 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 """A request's session; `scope="function"` commits before the response is sent."""
 
 
-async def run_sql(
-    session: AsyncSession, sql: str, params: Mapping[str, Any] | None = None
-) -> CursorResult[*tuple[Any, ...]]:
-    """Run one SQL statement in the session's transaction."""
-    connection = await session.connection()
-    return await connection.execute(text(sql), dict(params or {}))
+def wall_clock() -> datetime:
+    """Return the current instant (a dependency, so a test can set the time)."""
+    return datetime.now(UTC)
+
+
+NowDep = Annotated[datetime, Depends(wall_clock)]
+"""The instant a request is served at."""

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
-from services.scoring.library import PolicyBook
+from services.scoring.library.resolution import PolicyBook
+from services.scoring.metrics import ScoringMetrics
 from services.scoring.tally import (
     AgentDayKey,
     CallRef,
@@ -43,6 +43,7 @@ from shared.contracts.views import (
     MetricReportedView,
     SurveyAnsweredView,
 )
+from shared.vocabulary import DEFAULT_TIMEZONE
 
 Placement = tuple[str | None, ZoneInfo]
 """An agent's center (None when not in the org yet) and its time zone."""
@@ -54,7 +55,7 @@ LongestWindow = Callable[[AsyncSession], Awaitable[timedelta | None]]
 SettledDays = Callable[[AsyncSession, Collection[date]], Awaitable[set[tuple[str, date]]]]
 
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 CLAIMED_EVENTS: tuple[type[EventView], ...] = (SurveyAnsweredView, MetricReportedView)
 """The event types this applier needs claimed by `event_id` (their totals are plain
@@ -71,7 +72,7 @@ class ScoringRules:
 
     fcr_window: timedelta = timedelta(hours=24)
     max_state_span: timedelta = timedelta(hours=12)
-    default_zone: ZoneInfo = SHANGHAI
+    default_zone: ZoneInfo = DEFAULT_ZONE
 
 
 class EventApplier:
@@ -85,16 +86,14 @@ class EventApplier:
         center_policies: CenterPolicies,
         longest_window: LongestWindow,
         rules: ScoringRules,
-        late_events: Counter,
-        out_of_order_states: Counter,
+        metrics: ScoringMetrics,
     ) -> None:
         self._placements = placements
         self._settled_days = settled_days
         self._center_policies = center_policies
         self._longest_window = longest_window
         self._rules = rules
-        self._late_events = late_events
-        self._out_of_order = out_of_order_states
+        self._metrics = metrics
 
     async def __call__(self, session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
         by_kind: defaultdict[type, list[EventView]] = defaultdict(list)
@@ -200,7 +199,7 @@ class EventApplier:
                 max_span=self._rules.max_state_span,
             )
             if late:
-                self._out_of_order.inc(late)
+                self._metrics.out_of_order_states.inc(late)
             if cursor is not None:
                 updated[agent] = cursor
         await repo.save_cursors(session, updated)
@@ -243,5 +242,5 @@ class EventApplier:
             if center is not None and (center, day) in settled:
                 late[(agent, day)] = 1
         if late:
-            self._late_events.inc(len(late))
+            self._metrics.late_events.inc(len(late))
         return late

@@ -26,10 +26,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.scoring.org import DEFAULT_TIMEZONE, OrgPut, OrgRejected, Problem, apply_org
+from services.scoring.org.schemas import OrgPut
+from services.scoring.org.store import OrgRejected, apply_org
 from shared.db import make_engine, make_session_factory
 from shared.migrate import migrate
 from shared.settings import ServiceSettings
+from shared.vocabulary import DEFAULT_TIMEZONE, Problem, problem
 
 CSV_COLUMNS = (
     "center_id",
@@ -58,9 +60,7 @@ def tree_from_csv(content: str) -> dict[str, Any]:
     reader = csv.DictReader(io.StringIO(content))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
-        raise OrgFileError(
-            [{"field": "header", "reason": f"missing columns: {', '.join(missing)}"}]
-        )
+        raise OrgFileError([problem("header", f"missing columns: {', '.join(missing)}")])
     root: dict[str, Any] = {"centers": []}
     nodes: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}  # (level, id) -> (node, parent)
     problems: list[Problem] = []
@@ -69,7 +69,7 @@ def tree_from_csv(content: str) -> dict[str, Any]:
         ids = [(row.get(f"{level}_id") or "").strip() for level, _ in LEVELS]
         if "" in ids and any(ids[ids.index("") :]):
             reason = "every level above a given id needs its id too"
-            problems.append({"field": f"line {line}", "reason": reason})
+            problems.append(problem(f"line {line}", reason))
             continue
         for (level, children), unit_id in zip(LEVELS, ids, strict=True):
             if not unit_id:
@@ -105,11 +105,11 @@ def _conflicts(
     where = f"line {line}"
     if first_parent != parent:
         reason = f"{level} {node['id']!r} appears under {first_parent!r} and {parent!r}"
-        problems.append({"field": where, "reason": reason})
+        problems.append(problem(where, reason))
     for key in ("name", "timezone"):
         if key in node and node[key] != first[key]:
             reason = f"{level} {node['id']!r} has {key} {first[key]!r} and {node[key]!r}"
-            problems.append({"field": where, "reason": reason})
+            problems.append(problem(where, reason))
     return problems
 
 
@@ -122,13 +122,11 @@ def read_org_file(path: Path, *, effective_from: date | None = None) -> OrgPut:
         try:
             data = json.loads(content)
         except json.JSONDecodeError as exc:
-            raise OrgFileError([{"field": "file", "reason": f"not JSON: {exc}"}]) from None
+            raise OrgFileError([problem("file", f"not JSON: {exc}")]) from None
     try:
         tree = OrgPut.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()
-        ]
+        problems = [problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
         raise OrgFileError(problems) from None
     if effective_from is not None:
         tree = tree.model_copy(update={"effective_from": effective_from})

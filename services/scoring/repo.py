@@ -7,22 +7,61 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring.domain import DayTotals
 from services.scoring.tally import AgentDayKey, CallRef, ComplaintView, Cursor, DayDelta
+from shared import sql
+
+# Columns and their PostgreSQL types, in the order of the rows written.
+_CALLS = {
+    "call_key": "text",
+    "caller_id": "text",
+    "answered_at": "timestamptz",
+    "agent_id": "text",
+    "business_date": "date",
+    "repeated": "boolean",
+}
+_CALL_COLUMNS = ", ".join(_CALLS)
+_COMPLAINTS = {
+    "complaint_id": "text",
+    "agent_id": "text",
+    "business_date": "date",
+    "justified": "boolean",
+    "withdrawn": "boolean",
+    "counted": "boolean",
+    "last_update_at": "timestamptz",
+    "justified_at": "timestamptz",
+}
+_AGENT_DAYS = {
+    "agent_id": "text",
+    "business_date": "date",
+    "calls": "int",
+    "handle_seconds": "float8",
+    "repeated_calls": "int",
+    **{f"score_{n}": "int" for n in range(1, 6)},
+    "logged_in_seconds": "float8",
+    "busy_seconds": "float8",
+    "justified_complaints": "int",
+    "late_events": "int",
+}
+_RESULTS = {
+    "owner_kind": "text",
+    "owner_id": "text",
+    "business_date": "date",
+    "indicator": "text",
+    "center_id": "text",
+    "value": "float8",
+    "sample": "float8",
+    "points": "float8",
+    "state": "text",
+    "revision": "bigint",
+}
 
 
 async def lock_callers(session: AsyncSession, callers: Collection[str]) -> None:
     """Serialise FCR work per caller across instances (sorted: no deadlocks)."""
-    if callers:
-        await session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(hashtext(c)) FROM unnest(CAST(:c AS text[])) c ORDER BY c"
-            ),
-            {"c": sorted(callers)},
-        )
+    await sql.lock(session, *callers)
 
 
 async def known_calls(
@@ -31,12 +70,10 @@ async def known_calls(
     """Calls of these callers answered in [since, until]."""
     if not callers:
         return []
-    rows = await session.execute(
-        text(
-            "SELECT call_key, caller_id, answered_at, agent_id, business_date, repeated "
-            "FROM scoring_fcr_calls WHERE caller_id = ANY(CAST(:c AS text[])) "
-            "AND answered_at BETWEEN :since AND :until"
-        ),
+    rows = await sql.execute(
+        session,
+        f"SELECT {_CALL_COLUMNS} FROM scoring_fcr_calls WHERE caller_id = ANY(CAST(:c AS text[])) "
+        "AND answered_at BETWEEN :since AND :until",
         {"c": list(callers), "since": since, "until": until},
     )
     return [CallRef(*row) for row in rows]
@@ -46,22 +83,13 @@ async def insert_calls(session: AsyncSession, calls: Sequence[CallRef]) -> set[s
     """Keep calls for FCR; return the keys that were new (a resent call counts once)."""
     if not calls:
         return set()
-    rows = await session.execute(
-        text(
-            "INSERT INTO scoring_fcr_calls "
-            "(call_key, caller_id, answered_at, agent_id, business_date, repeated) "
-            "SELECT * FROM unnest(CAST(:k AS text[]), CAST(:c AS text[]), "
-            "CAST(:t AS timestamptz[]), CAST(:a AS text[]), CAST(:d AS date[]), "
-            "CAST(:r AS boolean[])) ON CONFLICT DO NOTHING RETURNING call_key"
-        ),
-        {
-            "k": [c.call_key for c in calls],
-            "c": [c.caller_id for c in calls],
-            "t": [c.answered_at for c in calls],
-            "a": [c.agent_id for c in calls],
-            "d": [c.business_date for c in calls],
-            "r": [c.repeated for c in calls],
-        },
+    rows = await sql.insert_rows(
+        session,
+        "scoring_fcr_calls",
+        _CALLS,
+        calls,  # a CallRef is a row of these columns
+        on_conflict="DO NOTHING",
+        returning="call_key",
     )
     return {row[0] for row in rows}
 
@@ -70,12 +98,10 @@ async def mark_repeated(session: AsyncSession, keys: Collection[str]) -> list[Ca
     """Mark known calls as repeated; return those that were not yet."""
     if not keys:
         return []
-    rows = await session.execute(
-        text(
-            "UPDATE scoring_fcr_calls SET repeated = true "
-            "WHERE call_key = ANY(CAST(:k AS text[])) AND NOT repeated "
-            "RETURNING call_key, caller_id, answered_at, agent_id, business_date, repeated"
-        ),
+    rows = await sql.execute(
+        session,
+        "UPDATE scoring_fcr_calls SET repeated = true "
+        f"WHERE call_key = ANY(CAST(:k AS text[])) AND NOT repeated RETURNING {_CALL_COLUMNS}",
         {"k": list(keys)},
     )
     return [CallRef(*row) for row in rows]
@@ -85,37 +111,27 @@ async def cursors_for_update(session: AsyncSession, agents: Collection[str]) -> 
     """The agents' current states, locked for this transaction."""
     if not agents:
         return {}
-    rows = await session.execute(
-        text(
-            "SELECT agent_id, state, since, entered_at_since FROM scoring_agent_cursors "
-            "WHERE agent_id = ANY(CAST(:a AS text[])) ORDER BY agent_id FOR UPDATE"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT agent_id, state, since, entered_at_since FROM scoring_agent_cursors "
+        "WHERE agent_id = ANY(CAST(:a AS text[])) ORDER BY agent_id FOR UPDATE",
         {"a": list(agents)},
     )
-    return {
-        agent: Cursor(state, since, tuple(entered))
-        for agent, state, since, entered in rows.tuples()
-    }
+    return {agent: Cursor(state, since, tuple(entered)) for agent, state, since, entered in rows}
 
 
 async def save_cursors(session: AsyncSession, cursors: Mapping[str, Cursor]) -> None:
     if not cursors:
         return
-    cursors = dict(sorted(cursors.items()))
-    await session.execute(
-        text(
-            "INSERT INTO scoring_agent_cursors (agent_id, state, since, entered_at_since) "
-            "SELECT a, s, t, string_to_array(e, ' ') FROM unnest(CAST(:a AS text[]), "
-            "CAST(:s AS text[]), CAST(:t AS timestamptz[]), CAST(:e AS text[])) AS u(a, s, t, e) "
-            "ON CONFLICT (agent_id) DO UPDATE SET state = EXCLUDED.state, "
-            "since = EXCLUDED.since, entered_at_since = EXCLUDED.entered_at_since"
-        ),
-        {
-            "a": list(cursors),
-            "s": [c.state for c in cursors.values()],
-            "t": [c.since for c in cursors.values()],
-            "e": [" ".join(c.entered) for c in cursors.values()],
-        },
+    columns = {"a": "text", "s": "text", "t": "timestamptz", "e": "text"}
+    rows = ((a, c.state, c.since, " ".join(c.entered)) for a, c in sorted(cursors.items()))
+    await sql.execute(
+        session,
+        "INSERT INTO scoring_agent_cursors (agent_id, state, since, entered_at_since) "
+        f"SELECT a, s, t, string_to_array(e, ' ') FROM {sql.unnest(columns)} AS u(a, s, t, e) "
+        "ON CONFLICT (agent_id) DO UPDATE SET state = EXCLUDED.state, "
+        "since = EXCLUDED.since, entered_at_since = EXCLUDED.entered_at_since",
+        sql.arrays(list(columns), rows),
     )
 
 
@@ -124,12 +140,11 @@ async def complaints_for_update(
 ) -> dict[str, ComplaintView]:
     if not ids:
         return {}
-    rows = await session.execute(
-        text(
-            "SELECT complaint_id, agent_id, business_date, justified, withdrawn, last_update_at, "
-            "justified_at FROM scoring_complaints WHERE complaint_id = ANY(CAST(:i AS text[])) "
-            "ORDER BY complaint_id FOR UPDATE"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT complaint_id, agent_id, business_date, justified, withdrawn, last_update_at, "
+        "justified_at FROM scoring_complaints WHERE complaint_id = ANY(CAST(:i AS text[])) "
+        "ORDER BY complaint_id FOR UPDATE",
         {"i": list(ids)},
     )
     return {row[0]: ComplaintView(*row) for row in rows}
@@ -139,28 +154,25 @@ async def save_complaints(session: AsyncSession, views: Iterable[ComplaintView])
     views = sorted(views, key=lambda v: v.complaint_id)
     if not views:
         return
-    await session.execute(
-        text(
-            "INSERT INTO scoring_complaints (complaint_id, agent_id, business_date, justified, "
-            "withdrawn, counted, last_update_at, justified_at) SELECT * FROM unnest("
-            "CAST(:i AS text[]), CAST(:a AS text[]), CAST(:d AS date[]), CAST(:j AS boolean[]), "
-            "CAST(:w AS boolean[]), CAST(:c AS boolean[]), CAST(:u AS timestamptz[]), "
-            "CAST(:ja AS timestamptz[])) "
-            "ON CONFLICT (complaint_id) DO UPDATE SET agent_id = EXCLUDED.agent_id, "
-            "business_date = EXCLUDED.business_date, justified = EXCLUDED.justified, "
-            "withdrawn = EXCLUDED.withdrawn, counted = EXCLUDED.counted, "
-            "last_update_at = EXCLUDED.last_update_at, justified_at = EXCLUDED.justified_at"
+    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in list(_COMPLAINTS)[1:])
+    await sql.insert_rows(
+        session,
+        "scoring_complaints",
+        _COMPLAINTS,
+        (
+            (
+                v.complaint_id,
+                v.agent_id,
+                v.business_date,
+                v.justified,
+                v.withdrawn,
+                v.counted,
+                v.last_update_at,
+                v.justified_at,
+            )
+            for v in views
         ),
-        {
-            "i": [v.complaint_id for v in views],
-            "a": [v.agent_id for v in views],
-            "d": [v.business_date for v in views],
-            "j": [v.justified for v in views],
-            "w": [v.withdrawn for v in views],
-            "c": [v.counted for v in views],
-            "u": [v.last_update_at for v in views],
-            "ja": [v.justified_at for v in views],
-        },
+        on_conflict=f"(complaint_id) DO UPDATE SET {update}",
     )
 
 
@@ -172,46 +184,30 @@ async def add_to_days(
     if not keys:
         return
     empty = DayDelta()
-    rows = [deltas.get(k, empty) for k in keys]
-    params: dict[str, Any] = {
-        "a": [k[0] for k in keys],
-        "d": [k[1] for k in keys],
-        "calls": [r.calls for r in rows],
-        "handle": [r.handle_seconds for r in rows],
-        "rep": [r.repeated_calls for r in rows],
-        "logged": [r.logged_in_seconds for r in rows],
-        "busy": [r.busy_seconds for r in rows],
-        "just": [r.justified_complaints for r in rows],
-        "late": [late.get(k, 0) for k in keys],
-    }
-    for n in range(5):
-        params[f"s{n + 1}"] = [r.scores[n] for r in rows]
-    additive = (
-        "calls",
-        "handle_seconds",
-        "repeated_calls",
-        "score_1",
-        "score_2",
-        "score_3",
-        "score_4",
-        "score_5",
-        "logged_in_seconds",
-        "busy_seconds",
-        "justified_complaints",
-        "late_events",
-    )
-    await session.execute(
-        text(
-            "INSERT INTO scoring_agent_days (agent_id, business_date, " + ", ".join(additive) + ") "
-            "SELECT * FROM unnest(CAST(:a AS text[]), CAST(:d AS date[]), CAST(:calls AS int[]), "
-            "CAST(:handle AS float8[]), CAST(:rep AS int[]), CAST(:s1 AS int[]), "
-            "CAST(:s2 AS int[]), CAST(:s3 AS int[]), CAST(:s4 AS int[]), CAST(:s5 AS int[]), "
-            "CAST(:logged AS float8[]), CAST(:busy AS float8[]), CAST(:just AS int[]), "
-            "CAST(:late AS int[])) "
-            "ON CONFLICT (agent_id, business_date) DO UPDATE SET "
-            + ", ".join(f"{c} = scoring_agent_days.{c} + EXCLUDED.{c}" for c in additive)
-        ),
-        params,
+    rows = []
+    for key in keys:
+        d = deltas.get(key, empty)
+        rows.append(
+            (
+                *key,
+                d.calls,
+                d.handle_seconds,
+                d.repeated_calls,
+                *d.scores,
+                d.logged_in_seconds,
+                d.busy_seconds,
+                d.justified_complaints,
+                late.get(key, 0),
+            )
+        )
+    additive = list(_AGENT_DAYS)[2:]
+    await sql.insert_rows(
+        session,
+        "scoring_agent_days",
+        _AGENT_DAYS,
+        rows,
+        on_conflict="(agent_id, business_date) DO UPDATE SET "
+        + ", ".join(f"{c} = scoring_agent_days.{c} + EXCLUDED.{c}" for c in additive),
     )
 
 
@@ -220,33 +216,31 @@ async def add_metrics(
 ) -> None:
     if not metrics:
         return
-    keys = sorted(metrics)
-    await session.execute(
-        text(
-            "INSERT INTO scoring_agent_metrics (agent_id, business_date, indicator, total, count) "
-            "SELECT * FROM unnest(CAST(:a AS text[]), CAST(:d AS date[]), CAST(:i AS text[]), "
-            "CAST(:t AS float8[]), CAST(:n AS int[])) ON CONFLICT (agent_id, business_date, "
-            "indicator) DO UPDATE SET total = scoring_agent_metrics.total + EXCLUDED.total, "
-            "count = scoring_agent_metrics.count + EXCLUDED.count"
-        ),
+    await sql.insert_rows(
+        session,
+        "scoring_agent_metrics",
         {
-            "a": [k[0] for k in keys],
-            "d": [k[1] for k in keys],
-            "i": [k[2] for k in keys],
-            "t": [metrics[k][0] for k in keys],
-            "n": [int(metrics[k][1]) for k in keys],
+            "agent_id": "text",
+            "business_date": "date",
+            "indicator": "text",
+            "total": "float8",
+            "count": "int",
         },
+        ((*key, metrics[key][0], int(metrics[key][1])) for key in sorted(metrics)),
+        on_conflict="(agent_id, business_date, indicator) DO UPDATE SET "
+        "total = scoring_agent_metrics.total + EXCLUDED.total, "
+        "count = scoring_agent_metrics.count + EXCLUDED.count",
     )
 
 
 async def mark_dirty(session: AsyncSession, days: Collection[date]) -> None:
     if days:
-        await session.execute(
-            text(
-                "INSERT INTO scoring_dirty_days (business_date) "
-                "SELECT unnest(CAST(:d AS date[])) ON CONFLICT DO NOTHING"
-            ),
-            {"d": sorted(days)},
+        await sql.insert_rows(
+            session,
+            "scoring_dirty_days",
+            {"business_date": "date"},
+            ((day,) for day in sorted(days)),
+            on_conflict="DO NOTHING",
         )
 
 
@@ -256,16 +250,14 @@ async def advance_watermarks(
     """Raise each partition's event-time high-water mark."""
     if not latest:
         return
-    keys = list(latest)
-    await session.execute(
-        text(
-            "INSERT INTO scoring_watermarks (topic, partition, max_occurred_at, touched_at) "
-            "SELECT t, p, m, now() FROM unnest(CAST(:t AS text[]), CAST(:p AS int[]), "
-            "CAST(:m AS timestamptz[])) AS u(t, p, m) ON CONFLICT (topic, partition) DO UPDATE "
-            "SET touched_at = now(), max_occurred_at = "
-            "GREATEST(scoring_watermarks.max_occurred_at, EXCLUDED.max_occurred_at)"
-        ),
-        {"t": [k[0] for k in keys], "p": [k[1] for k in keys], "m": [latest[k] for k in keys]},
+    columns = {"t": "text", "p": "int", "m": "timestamptz"}
+    await sql.execute(
+        session,
+        "INSERT INTO scoring_watermarks (topic, partition, max_occurred_at, touched_at) "
+        f"SELECT t, p, m, now() FROM {sql.unnest(columns)} AS u(t, p, m) "
+        "ON CONFLICT (topic, partition) DO UPDATE SET touched_at = now(), max_occurred_at = "
+        "GREATEST(scoring_watermarks.max_occurred_at, EXCLUDED.max_occurred_at)",
+        sql.arrays(list(columns), ((*key, at) for key, at in latest.items())),
     )
 
 
@@ -282,12 +274,11 @@ async def watermark(
     progress, and a quiet night settles by the wall clock instead.
     """
     row = (
-        await session.execute(
-            text(
-                "SELECT COALESCE(min(max_occurred_at) FILTER (WHERE touched_at > "
-                "now() - make_interval(secs => :idle)), min(max_occurred_at)), "
-                "EXTRACT(EPOCH FROM now() - max(touched_at)) FROM scoring_watermarks"
-            ),
+        await sql.execute(
+            session,
+            "SELECT COALESCE(min(max_occurred_at) FILTER (WHERE touched_at > "
+            "now() - make_interval(secs => :idle)), min(max_occurred_at)), "
+            "EXTRACT(EPOCH FROM now() - max(touched_at)) FROM scoring_watermarks",
             {"idle": idle_after_seconds},
         )
     ).first()
@@ -298,12 +289,11 @@ async def watermark(
 
 async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTotals, list[int]]]:
     """Every agent's totals for `day`, with the survey score histogram."""
-    rows = await session.execute(
-        text(
-            "SELECT agent_id, calls, handle_seconds, repeated_calls, score_1, score_2, score_3, "
-            "score_4, score_5, logged_in_seconds, busy_seconds, justified_complaints "
-            "FROM scoring_agent_days WHERE business_date = :d"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT agent_id, calls, handle_seconds, repeated_calls, score_1, score_2, score_3, "
+        "score_4, score_5, logged_in_seconds, busy_seconds, justified_complaints "
+        "FROM scoring_agent_days WHERE business_date = :d",
         {"d": day},
     )
     totals: dict[str, tuple[DayTotals, list[int]]] = {}
@@ -321,11 +311,10 @@ async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTot
             ),
             histogram,
         )
-    metrics = await session.execute(
-        text(
-            "SELECT agent_id, indicator, total, count FROM scoring_agent_metrics "
-            "WHERE business_date = :d"
-        ),
+    metrics = await sql.execute(
+        session,
+        "SELECT agent_id, indicator, total, count FROM scoring_agent_metrics "
+        "WHERE business_date = :d",
         {"d": day},
     )
     for agent, indicator, total, count in metrics:
@@ -350,12 +339,11 @@ async def placements(
     """Each known agent's current center and its time zone."""
     if not agents:
         return {}
-    rows = await session.execute(
-        text(
-            "SELECT m.agent_id, c.id, c.timezone "
-            + _PLACE
-            + "WHERE m.agent_id = ANY(CAST(:a AS text[])) AND m.valid_to IS NULL"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT m.agent_id, c.id, c.timezone "
+        + _PLACE
+        + "WHERE m.agent_id = ANY(CAST(:a AS text[])) AND m.valid_to IS NULL",
         {"a": list(agents)},
     )
     return {agent: (center, ZoneInfo(zone)) for agent, center, zone in rows}
@@ -363,11 +351,10 @@ async def placements(
 
 async def settled_days(session: AsyncSession, days: Collection[date]) -> set[tuple[str, date]]:
     """Which (center, day) of these days are settled."""
-    rows = await session.execute(
-        text(
-            "SELECT center_id, business_date FROM scoring_settled_days "
-            "WHERE business_date = ANY(CAST(:d AS date[]))"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT center_id, business_date FROM scoring_settled_days "
+        "WHERE business_date = ANY(CAST(:d AS date[]))",
         {"d": sorted(days)},
     )
     return {(center, day) for center, day in rows}
@@ -375,12 +362,11 @@ async def settled_days(session: AsyncSession, days: Collection[date]) -> set[tup
 
 async def unsettled_days(session: AsyncSession, center_id: str) -> list[date]:
     """Days with activity that this center has not settled yet, oldest first."""
-    rows = await session.execute(
-        text(
-            "SELECT DISTINCT business_date FROM scoring_agent_days a WHERE NOT EXISTS ("
-            "SELECT 1 FROM scoring_settled_days s WHERE s.center_id = :c "
-            "AND s.business_date = a.business_date) ORDER BY business_date"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT DISTINCT business_date FROM scoring_agent_days a WHERE NOT EXISTS ("
+        "SELECT 1 FROM scoring_settled_days s WHERE s.center_id = :c "
+        "AND s.business_date = a.business_date) ORDER BY business_date",
         {"c": center_id},
     )
     return [row[0] for row in rows]
@@ -388,17 +374,16 @@ async def unsettled_days(session: AsyncSession, center_id: str) -> list[date]:
 
 async def take_dirty_days(session: AsyncSession) -> list[date]:
     """Claim the days whose aggregates changed since their last preview."""
-    rows = await session.execute(text("DELETE FROM scoring_dirty_days RETURNING business_date"))
+    rows = await sql.execute(session, "DELETE FROM scoring_dirty_days RETURNING business_date")
     return sorted(row[0] for row in rows)
 
 
 async def settle_day(session: AsyncSession, center_id: str, day: date) -> bool:
     """Record the day as settled; False if it already was (another instance won)."""
-    inserted = await session.scalar(
-        text(
-            "INSERT INTO scoring_settled_days (center_id, business_date) VALUES (:c, :d) "
-            "ON CONFLICT DO NOTHING RETURNING 1"
-        ),
+    inserted = await sql.scalar(
+        session,
+        "INSERT INTO scoring_settled_days (center_id, business_date) VALUES (:c, :d) "
+        "ON CONFLICT DO NOTHING RETURNING 1",
         {"c": center_id, "d": day},
     )
     return inserted is not None
@@ -410,15 +395,14 @@ async def trend_history(
     """Owners' last `depth` rated settled values before `day`, oldest first."""
     if not indicators or depth <= 0:
         return {}
-    rows = await session.execute(
-        text(
-            "SELECT owner_kind, owner_id, indicator, value FROM ("
-            "SELECT owner_kind, owner_id, indicator, value, business_date, row_number() OVER ("
-            "PARTITION BY owner_kind, owner_id, indicator ORDER BY business_date DESC) AS rn "
-            "FROM scoring_results WHERE settled AND state <> 'not_rated' "
-            "AND business_date < :d AND indicator = ANY(CAST(:i AS text[]))) recent "
-            "WHERE rn <= :n ORDER BY business_date"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT owner_kind, owner_id, indicator, value FROM ("
+        "SELECT owner_kind, owner_id, indicator, value, business_date, row_number() OVER ("
+        "PARTITION BY owner_kind, owner_id, indicator ORDER BY business_date DESC) AS rn "
+        "FROM scoring_results WHERE settled AND state <> 'not_rated' "
+        "AND business_date < :d AND indicator = ANY(CAST(:i AS text[]))) recent "
+        "WHERE rn <= :n ORDER BY business_date",
         {"d": day, "i": list(indicators), "n": depth},
     )
     history: dict[tuple[str, str, str], list[float]] = {}
@@ -431,11 +415,10 @@ async def stored_results(
     session: AsyncSession, center_id: str, day: date
 ) -> dict[tuple[str, str, str], tuple[Any, ...]]:
     """The center's stored rows for `day`: (kind, owner, indicator) -> (value, points, state, settled, revision)."""
-    rows = await session.execute(
-        text(
-            "SELECT owner_kind, owner_id, indicator, value, points, state, settled, revision "
-            "FROM scoring_results WHERE business_date = :d AND center_id = :c"
-        ),
+    rows = await sql.execute(
+        session,
+        "SELECT owner_kind, owner_id, indicator, value, points, state, settled, revision "
+        "FROM scoring_results WHERE business_date = :d AND center_id = :c",
         {"d": day, "c": center_id},
     )
     return {(r[0], r[1], r[2]): tuple(r[3:]) for r in rows}
@@ -447,30 +430,13 @@ async def save_results(
     """Upsert result rows (kind, owner, day, indicator, center, value, sample, points, state, revision); settled rows are final."""
     if not rows:
         return
-    columns = list(zip(*rows, strict=True))
-    await session.execute(
-        text(
-            "INSERT INTO scoring_results (owner_kind, owner_id, business_date, indicator, "
-            "center_id, value, sample, points, state, revision, settled) "
-            "SELECT *, :settled FROM unnest(CAST(:k AS text[]), CAST(:o AS text[]), "
-            "CAST(:d AS date[]), CAST(:i AS text[]), CAST(:c AS text[]), CAST(:v AS float8[]), "
-            "CAST(:s AS float8[]), CAST(:p AS float8[]), CAST(:st AS text[]), "
-            "CAST(:r AS bigint[])) ON CONFLICT (owner_kind, owner_id, business_date, indicator) "
-            "DO UPDATE SET value = EXCLUDED.value, sample = EXCLUDED.sample, "
-            "points = EXCLUDED.points, state = EXCLUDED.state, revision = EXCLUDED.revision, "
-            "settled = EXCLUDED.settled, computed_at = now() WHERE NOT scoring_results.settled"
-        ),
-        {
-            "k": list(columns[0]),
-            "o": list(columns[1]),
-            "d": list(columns[2]),
-            "i": list(columns[3]),
-            "c": list(columns[4]),
-            "v": list(columns[5]),
-            "s": list(columns[6]),
-            "p": list(columns[7]),
-            "st": list(columns[8]),
-            "r": list(columns[9]),
-            "settled": settled,
-        },
+    await sql.execute(
+        session,
+        f"INSERT INTO scoring_results ({', '.join(_RESULTS)}, settled) "
+        f"SELECT *, :settled FROM {sql.unnest(_RESULTS)} "
+        "ON CONFLICT (owner_kind, owner_id, business_date, indicator) "
+        "DO UPDATE SET value = EXCLUDED.value, sample = EXCLUDED.sample, "
+        "points = EXCLUDED.points, state = EXCLUDED.state, revision = EXCLUDED.revision, "
+        "settled = EXCLUDED.settled, computed_at = now() WHERE NOT scoring_results.settled",
+        {**sql.arrays(list(_RESULTS), rows), "settled": settled},
     )

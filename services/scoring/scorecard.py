@@ -23,8 +23,7 @@ from services.scoring.domain import (
     measure,
     veto_applies,
 )
-
-OWNER_KINDS = ("agent", "team", "department", "center")
+from shared.vocabulary import OWNER_KINDS
 
 
 class Member(Protocol):

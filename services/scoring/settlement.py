@@ -18,18 +18,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
 from services.scoring.domain import SettlementPolicy, WarningMethod, day_bounds
-from services.scoring.org import Membership, centers, memberships_on
+from services.scoring.metrics import ScoringMetrics
+from services.scoring.org.plan import Membership
+from services.scoring.org.store import centers, memberships_on
 from services.scoring.scorecard import ConfigFor, ScoreRow, score_center_day
+from shared import sql
 from shared.contracts.scores import ScorePreviewed, ScoreRecorded, ScoreSettled
 from shared.logging import get_logger
-from shared.metrics import LATENCY_BUCKETS
 from shared.outbox import stage_event
 
 log = get_logger(__name__)
@@ -52,7 +52,7 @@ class Settlement:
         sessions: async_sessionmaker[AsyncSession],
         load_config: ConfigLoader,
         policy_for: PolicyFor,
-        registry: CollectorRegistry,
+        metrics: ScoringMetrics,
         after_commit: Callable[[], None],
         lock_center: Callable[[AsyncSession, str], Awaitable[None]],
         backlog: Callable[[], Awaitable[int]],
@@ -68,35 +68,15 @@ class Settlement:
         self._quiet_seconds = quiet_seconds
         """No events applied for this long: the stream is quiet and the wall clock may settle."""
         self._clock = clock
-        self.settled_days = Counter(
-            "scoring_days_settled_total",
-            "Center business days settled",
-            ["center"],
-            registry=registry,
-        )
-        self.previews = Counter(
-            "scoring_previews_published_total", "Preview records published", registry=registry
-        )
-        self.round_seconds = Histogram(
-            "scoring_round_seconds",
-            "Duration of a preview or settlement round",
-            ["round"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self.unsettled = Gauge(
-            "scoring_oldest_unsettled_age_seconds",
-            "Age of the oldest unsettled day's end (settlement lateness)",
-            registry=registry,
-        )
+        self._metrics = metrics
 
     # --- rounds ---------------------------------------------------------------------------
 
     async def preview_round(self) -> int:
         """Re-score changed days; return how many preview records were published."""
-        with self.round_seconds.labels("preview").time():
+        with self._metrics.round_seconds.labels("preview").time():
             async with self._sessions() as session, session.begin():
-                if not await _lock(session, "scoring:preview"):
+                if not await sql.try_lock(session, "scoring:preview"):
                     return 0
                 published = 0
                 oldest = self._clock().date() - timedelta(days=1)
@@ -104,17 +84,17 @@ class Settlement:
                     if day >= oldest:  # days being replayed from the past settle, unpreviewed
                         published += await self._score(session, day, settle=False)
         if published:
-            self.previews.inc(published)
+            self._metrics.previews_published.inc(published)
             self._after_commit()
         return published
 
     async def settle_round(self) -> list[tuple[str, date]]:
         """Settle every due day of every center; return what was settled."""
         settled: list[tuple[str, date]] = []
-        with self.round_seconds.labels("settle").time():
+        with self._metrics.round_seconds.labels("settle").time():
             async with self._sessions() as session:
                 async with session.begin():
-                    if not await _lock(session, "scoring:settle"):
+                    if not await sql.try_lock(session, "scoring:settle"):
                         return []
                     zones = {c.id: c.timezone for c in await centers(session)}
                     watermark, idle = await repo.watermark(session, self._quiet_seconds)
@@ -133,15 +113,15 @@ class Settlement:
                             waiting = max(waiting, (now - closes).total_seconds())
                             break
                         async with session.begin():
-                            if not await _lock(session, "scoring:settle"):
+                            if not await sql.try_lock(session, "scoring:settle"):
                                 return settled
                             await self._lock_center(session, center)
                             if await repo.settle_day(session, center, day):
                                 await self._score(session, day, settle=True, only_center=center)
                                 settled.append((center, day))
-                        self.settled_days.labels(center).inc()
+                        self._metrics.days_settled.labels(center).inc()
                         log.info("day settled", center=center, day=day.isoformat())
-        self.unsettled.set(waiting)
+        self._metrics.oldest_unsettled_age.set(waiting)
         if settled:
             self._after_commit()
         return settled
@@ -223,12 +203,6 @@ class Settlement:
         except Exception as exc:  # Kafka unreachable: assume events may be waiting
             log.warning("cannot measure the backlog", error=str(exc)[:200])
             return False
-
-
-async def _lock(session: AsyncSession, name: str) -> bool:
-    return bool(
-        await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:n))"), {"n": name})
-    )
 
 
 def _score_event(

@@ -11,7 +11,6 @@ import copy
 import json
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,12 +19,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring import library, org, org_load
-from services.scoring.deps import run_sql
+from services.scoring import org_load
 from services.scoring.domain import (
     DEFAULT_VETO,
     SettlementPolicy,
@@ -33,14 +31,18 @@ from services.scoring.domain import (
     default_library,
     default_tiers,
 )
-from services.scoring.library import EVERY_DAY, config_router
+from services.scoring.library import store as library
+from services.scoring.library.routes import config_router
+from services.scoring.library.store import EVERY_DAY
 from services.scoring.models import SettledDay
-from services.scoring.org import org_router
+from services.scoring.org import store as org
+from services.scoring.org.routes import org_router
 from shared.auth.tokens import TokenVerifier, mint_token
 from shared.db import make_engine, make_session_factory
 from shared.errors import install_error_handlers
-from shared.migrate import migrate
+from shared.sql import execute as run_sql
 from simulator.org import build_org
+from tests.integration.conftest import own_database
 
 pytestmark = pytest.mark.integration
 
@@ -61,18 +63,8 @@ CONFIG_TABLES = (
 @pytest.fixture(scope="module")
 async def config_database(database: str) -> AsyncIterator[str]:
     """A migrated database of this module's own, dropped afterwards."""
-    name = f"scoring_config_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(database, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database).set(database=name).render_as_string(hide_password=False)
-    try:
-        await migrate(url)
+    async with own_database(database, "scoring_config") as url:
         yield url
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -17,26 +17,25 @@ from services.scoring.domain import (
     default_library,
     default_tiers,
 )
-from services.scoring.library import (
-    CenterSettingsIn,
+from services.scoring.library.resolution import (
     ConfigBook,
-    IndicatorIn,
     Library,
+    default_library_document,
+    library_document,
+    resolve,
+    tier_chain,
+)
+from services.scoring.library.rules import library_problems, tier_problems, tiers_problems
+from services.scoring.library.schemas import (
+    CenterSettingsIn,
+    IndicatorIn,
     LibraryPut,
     TierIn,
     TiersPut,
-    default_library_document,
-    library_document,
-    library_problems,
-    resolve,
-    tier_chain,
-    tier_problems,
-    tiers_problems,
 )
-from services.scoring.org import (
+from services.scoring.org.plan import (
     OpenMembership,
     OrgSnapshot,
-    OrgTree,
     UnitPath,
     UnitState,
     desired_units,
@@ -44,6 +43,7 @@ from services.scoring.org import (
     plan_org,
     tree_problems,
 )
+from services.scoring.org.schemas import OrgTree
 from services.scoring.org_load import CSV_COLUMNS, OrgFileError, read_org_file, tree_from_csv
 from simulator.org import build_org
 
