@@ -16,7 +16,7 @@ from services.alerting.handlers import ComplaintHandler
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
-from shared.background import Components, Detached, Hook, Periodic, Retrying, lifespan
+from shared.background import Components, Detached, Hook, Periodic, Retrying
 from shared.consumer import DedupRetention, TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
 from shared.db import make_engine, make_session_factory, unit_of_work
@@ -26,7 +26,7 @@ from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import install_common, kafka_subscribers, serve, token_verifier
+from shared.service import build_app, kafka_subscribers, serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -65,13 +65,8 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = make_session_factory(engine)
     events = EventProducer(settings.kafka_bootstrap_servers)
-    relay = OutboxRelay(
-        producer_name=PRODUCER,
-        engine=engine,
-        kafka=events,
-        registry=registry,
-        batch_size=settings.outbox_batch_size,
-        poll_seconds=settings.outbox_poll_seconds,
+    relay = OutboxRelay.of_service(
+        PRODUCER, engine=engine, kafka=events, registry=registry, settings=settings
     )
     provider = make_provider(settings)
     dispatcher = SmsDispatcher(
@@ -166,23 +161,22 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         ),
     )
 
-    app = FastAPI(
-        title="service garden — alerting",
-        version="1.0.0",
+    return build_app(
+        name="alerting",
         description="Complaint-surge detection and SMS escalation up the management chain.",
-        lifespan=lifespan(components),
+        settings=settings,
+        components=components,
+        registry=registry,
+        kafka=events,
+        engine=engine,
+        routers=(router,),
+        metrics=metrics,
+        sessions=sessions,
+        detector=detector,
+        dispatcher=dispatcher,
+        ticker=ticker,
+        after_commit=after_commit,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.sessions = sessions
-    app.state.detector = detector
-    app.state.dispatcher = dispatcher
-    app.state.ticker = ticker
-    app.state.after_commit = after_commit
-    app.state.token_verifier = token_verifier(settings)
-    install_common(app, registry=registry, kafka=events, engine=engine)
-    app.include_router(router)
-    return app
 
 
 def main() -> None:

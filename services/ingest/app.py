@@ -12,14 +12,14 @@ from services.ingest.config import IngestSettings
 from services.ingest.handlers import register_validator
 from services.ingest.metrics import IngestMetrics
 from shared.auth.api_keys import ApiKeyring
-from shared.background import Components, Hook, lifespan
+from shared.background import Components, Hook
 from shared.contracts.events import EVENT_MODELS
 from shared.errors import ERROR_SCHEMA
 from shared.kafka import EventProducer
 from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
-from shared.service import install_common, kafka_subscribers, serve, tune_gc
+from shared.service import build_app, kafka_subscribers, serve, tune_gc
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -60,17 +60,17 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         ),
     )
 
-    app = FastAPI(
-        title="service garden — ingest",
-        version="1.0.0",
+    app = build_app(
+        name="ingest",
         description="The HTTP front door for switch/CTI, CRM and department systems.",
-        lifespan=lifespan(components),
+        settings=settings,
+        components=components,
+        registry=registry,
+        kafka=producer,
+        metrics=metrics,
+        keyring=keyring,
+        producer=producer,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.keyring = keyring
-    app.state.producer = producer
-    install_common(app, registry=registry, kafka=producer)
     app.router.routes.extend(routes)
     _document(app)
     return app

@@ -25,7 +25,7 @@ from services.scoring.metrics import ScoringMetrics
 from services.scoring.org.routes import org_router
 from services.scoring.scorecard import ConfigFor
 from services.scoring.settlement import PRODUCER, Settlement
-from shared.background import Components, Hook, Periodic, Retrying, lifespan
+from shared.background import Components, Hook, Periodic, Retrying
 from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
 from shared.contracts.views import parse_event_view
@@ -36,7 +36,7 @@ from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
-from shared.service import install_common, kafka_subscribers, serve, token_verifier
+from shared.service import build_app, kafka_subscribers, serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -55,13 +55,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = make_session_factory(engine)
     kafka = EventProducer(settings.kafka_bootstrap_servers)
-    relay = OutboxRelay(
-        producer_name=PRODUCER,
-        engine=engine,
-        kafka=kafka,
-        registry=registry,
-        batch_size=settings.outbox_batch_size,
-        poll_seconds=settings.outbox_poll_seconds,
+    relay = OutboxRelay.of_service(
+        PRODUCER, engine=engine, kafka=kafka, registry=registry, settings=settings
     )
     rules = ScoringRules(
         fcr_window=timedelta(hours=settings.fcr_window_hours),
@@ -139,22 +134,19 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         kafka_subscribers(broker, settings),  # stops first
     )
 
-    app = FastAPI(
-        title="service garden — scoring",
-        version="1.0.0",
+    return build_app(
+        name="scoring",
         description="Daily indicators, five-tier health points, warnings and settlement.",
-        lifespan=lifespan(components),
+        settings=settings,
+        components=components,
+        registry=registry,
+        kafka=kafka,
+        engine=engine,
+        routers=(scores_router, org_router, config_router),
+        sessions=sessions,
+        settlement=settlement,
+        consumer=consumer,
     )
-    app.state.settings = settings
-    app.state.sessions = sessions
-    app.state.settlement = settlement
-    app.state.consumer = consumer
-    app.state.token_verifier = token_verifier(settings)
-    install_common(app, registry=registry, kafka=kafka, engine=engine)
-    app.include_router(scores_router)
-    app.include_router(org_router)
-    app.include_router(config_router)
-    return app
 
 
 def main() -> None:

@@ -46,30 +46,34 @@ def _id_column(*, primary_key: bool = False, references: str | None = None) -> C
     return Column(String(ID_LENGTH), *foreign, primary_key=primary_key, nullable=False)
 
 
-def _active_column() -> Column[Any]:
-    return Column(Boolean, nullable=False, server_default=text("true"))
+class _OrgNode(SQLModel):
+    """Columns every org node has: its name, whether it is still in the org, when it changed."""
+
+    name: str = Field(sa_type=Text, nullable=False)
+    active: bool = Field(
+        default=True, nullable=False, sa_column_kwargs={"server_default": text("true")}
+    )
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )
 
 
-def _updated_column() -> Column[Any]:
-    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
-class OrgCenter(SQLModel, table=True):
+class OrgCenter(_OrgNode, table=True):
     """A center (中心); inactive once removed from the org, kept for history."""
 
     __tablename__ = "scoring_centers"
 
     id: str = Field(sa_column=_id_column(primary_key=True))
-    name: str = Field(sa_column=Column(Text, nullable=False))
     timezone: str = Field(
         default=DEFAULT_TIMEZONE,
         sa_column=Column(Text, nullable=False, server_default=DEFAULT_TIMEZONE),
     )
-    active: bool = Field(default=True, sa_column=_active_column())
-    updated_at: datetime | None = Field(default=None, sa_column=_updated_column())
 
 
-class OrgDepartment(SQLModel, table=True):
+class OrgDepartment(_OrgNode, table=True):
     """A department (部门) of a center."""
 
     __tablename__ = "scoring_departments"
@@ -77,12 +81,9 @@ class OrgDepartment(SQLModel, table=True):
 
     id: str = Field(sa_column=_id_column(primary_key=True))
     center_id: str = Field(sa_column=_id_column(references="scoring_centers.id"))
-    name: str = Field(sa_column=Column(Text, nullable=False))
-    active: bool = Field(default=True, sa_column=_active_column())
-    updated_at: datetime | None = Field(default=None, sa_column=_updated_column())
 
 
-class OrgTeam(SQLModel, table=True):
+class OrgTeam(_OrgNode, table=True):
     """A team (班组) of a department."""
 
     __tablename__ = "scoring_teams"
@@ -90,20 +91,14 @@ class OrgTeam(SQLModel, table=True):
 
     id: str = Field(sa_column=_id_column(primary_key=True))
     department_id: str = Field(sa_column=_id_column(references="scoring_departments.id"))
-    name: str = Field(sa_column=Column(Text, nullable=False))
-    active: bool = Field(default=True, sa_column=_active_column())
-    updated_at: datetime | None = Field(default=None, sa_column=_updated_column())
 
 
-class OrgAgent(SQLModel, table=True):
+class OrgAgent(_OrgNode, table=True):
     """An agent (个体), by work number; where they sit is in `OrgMembership`."""
 
     __tablename__ = "scoring_agents"
 
     id: str = Field(sa_column=_id_column(primary_key=True))
-    name: str = Field(sa_column=Column(Text, nullable=False))
-    active: bool = Field(default=True, sa_column=_active_column())
-    updated_at: datetime | None = Field(default=None, sa_column=_updated_column())
 
 
 class OrgMembership(SQLModel, table=True):
