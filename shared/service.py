@@ -4,17 +4,15 @@ the common routes, serving."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
-from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth.tokens import TokenVerifier
-from shared.background import Component, Detached, Hook, Retrying, lifespan
+from shared.background import Component, Detached, Hook, Retrying
 from shared.db import ping
 from shared.errors import install_error_handlers
 from shared.health import ReadinessCheck, health_router
@@ -73,36 +71,6 @@ def serve(factory: str, settings: ServiceSettings) -> None:
         proxy_headers=False,
         server_header=False,
     )
-
-
-def build_app(
-    *,
-    name: str,
-    description: str,
-    settings: ServiceSettings,
-    components: Component,
-    registry: CollectorRegistry,
-    kafka: EventProducer,
-    engine: AsyncEngine | None = None,
-    routers: Sequence[APIRouter] = (),
-    **state: Any,
-) -> FastAPI:
-    """The service's FastAPI app: its components run in the lifespan; the common routes, the
-    given routers, and `state` (plus the settings and the token verifier) on `app.state`."""
-    app = FastAPI(
-        title=f"service garden — {name}",
-        version="1.0.0",
-        description=description,
-        lifespan=lifespan(components),
-    )
-    app.state.settings = settings
-    app.state.token_verifier = token_verifier(settings)
-    for key, value in state.items():
-        setattr(app.state, key, value)
-    install_common(app, registry=registry, kafka=kafka, engine=engine)
-    for router in routers:
-        app.include_router(router)
-    return app
 
 
 def install_common(

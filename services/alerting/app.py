@@ -16,20 +16,20 @@ from services.alerting.handlers import ComplaintHandler
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
-from shared.background import Components, Detached, Hook, Periodic, Retrying
-from shared.consumer import DedupRetention, TransactionalConsumer
+from shared.background import Components, Detached, Hook, Retrying
+from shared.consumer import TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
-from shared.db import make_engine, make_session_factory, unit_of_work
-from shared.kafka import EventProducer
-from shared.kafka_consume import make_broker
+from shared.db import unit_of_work
+from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
-from shared.metrics import new_registry
 from shared.migrate import migrate
-from shared.outbox import OutboxRelay
-from shared.service import build_app, kafka_subscribers, serve
+from shared.service import serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
+ALERTING = ServiceInfo(
+    "alerting", "Complaint-surge detection and SMS escalation up the management chain."
+)
 
 
 def make_provider(settings: AlertingSettings) -> SmsProvider:
@@ -59,15 +59,11 @@ def make_provider(settings: AlertingSettings) -> SmsProvider:
 def create_app(settings: AlertingSettings | None = None) -> FastAPI:
     """Build the alerting application."""
     settings = settings or get_settings(AlertingSettings)
-    registry = new_registry()
+    base = Foundation.create(settings)
+    registry, events, (_, sessions) = base.registry, base.producer, base.database
     metrics = AlertingMetrics.create(registry)
     zone = ZoneInfo(settings.timezone)
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    sessions = make_session_factory(engine)
-    events = EventProducer(settings.kafka_bootstrap_servers)
-    relay = OutboxRelay.of_service(
-        PRODUCER, engine=engine, kafka=events, registry=registry, settings=settings
-    )
+    relay = base.outbox_relay(PRODUCER)
     provider = make_provider(settings)
     dispatcher = SmsDispatcher(
         sessions=sessions,
@@ -83,11 +79,10 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         backoff_max=settings.sms_backoff_max_seconds,
     )
 
-    sms_loop = Periodic(
+    sms_loop = base.periodic(
         "sms-dispatcher",
         dispatcher.dispatch_once,
-        interval=settings.sms_poll_seconds,
-        registry=registry,
+        every=settings.sms_poll_seconds,
         again=lambda handled: handled >= settings.sms_batch_size,  # more are due
     )
 
@@ -110,7 +105,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         retention=timedelta(days=settings.retention_days),
         after_commit=after_commit,
     )
-    broker = make_broker(settings.kafka_bootstrap_servers, service="alerting", registry=registry)
+    broker = base.broker("alerting")
     consumer = TransactionalConsumer(
         name=settings.consumer_group,
         sessions=sessions,
@@ -120,22 +115,14 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         after_commit=after_commit,
     )
     consumer.subscribe(broker, COMPLAINTS.name, max_records=settings.max_records)
-    retention = DedupRetention(
-        engine, retention=timedelta(days=settings.dedup_retention_days), registry=registry
-    )
 
     async def prepare_database() -> None:
         await migrate(settings.database_url)
         async with unit_of_work(sessions) as session:
             await seed_default_rules(session)
 
-    async def close_clients() -> None:
-        await events.stop()
-        await engine.dispose()
-
-    components = Components(
+    components = base.components(
         "alerting",
-        Hook("clients", on_stop=close_clients),
         # SMS, ticks and the outbox need only the database: they run while Kafka is down,
         # and the service answers /healthz while the database is down.
         Detached(
@@ -143,40 +130,26 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
                 "alerting-pipeline",
                 Retrying(Hook("database", on_start=prepare_database)),
                 relay,
-                retention,
+                base.dedup_retention(),
                 Hook(
                     "sms-provider",
                     on_start=lambda: provider.start(dispatcher.record_receipt),
                     on_stop=provider.stop,
                 ),
                 sms_loop,
-                Periodic(
-                    "alerting-ticker",
-                    ticker.tick,
-                    interval=settings.tick_seconds,
-                    registry=registry,
-                ),
-                kafka_subscribers(broker, settings, detached=False),  # stops first
+                base.periodic("alerting-ticker", ticker.tick, every=settings.tick_seconds),
+                base.subscribers(broker, detached=False),  # stops first
             )
         ),
     )
 
-    return build_app(
-        name="alerting",
-        description="Complaint-surge detection and SMS escalation up the management chain.",
-        settings=settings,
-        components=components,
-        registry=registry,
-        kafka=events,
-        engine=engine,
-        routers=(router,),
-        metrics=metrics,
-        sessions=sessions,
-        detector=detector,
-        dispatcher=dispatcher,
-        ticker=ticker,
-        after_commit=after_commit,
-    )
+    app = base.app(ALERTING, components, router)
+    app.state.metrics = metrics
+    app.state.detector = detector
+    app.state.dispatcher = dispatcher
+    app.state.ticker = ticker
+    app.state.after_commit = after_commit
+    return app
 
 
 def main() -> None:

@@ -12,34 +12,28 @@ from services.ingest.config import IngestSettings
 from services.ingest.handlers import register_validator
 from services.ingest.metrics import IngestMetrics
 from shared.auth.api_keys import ApiKeyring
-from shared.background import Components, Hook
+from shared.background import Hook
 from shared.contracts.events import EVENT_MODELS
 from shared.errors import ERROR_SCHEMA
-from shared.kafka import EventProducer
-from shared.kafka_consume import make_broker
+from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
-from shared.metrics import new_registry
-from shared.service import build_app, kafka_subscribers, serve, tune_gc
+from shared.service import serve, tune_gc
 from shared.settings import get_settings
 
 log = get_logger(__name__)
+INGEST = ServiceInfo("ingest", "The HTTP front door for switch/CTI, CRM and department systems.")
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     """Build the ingest application."""
     settings = settings or get_settings(IngestSettings)
-    registry = new_registry()
-    metrics = IngestMetrics.create(registry)
+    base = Foundation.create(
+        settings, database=False, send_timeout=settings.produce_timeout_seconds
+    )
+    producer = base.producer
+    metrics = IngestMetrics.create(base.registry)
     keyring = ApiKeyring(settings.ingest_api_keys, EVENT_MODELS)
-    producer = EventProducer(
-        settings.kafka_bootstrap_servers, send_timeout=settings.produce_timeout_seconds
-    )
-    broker = make_broker(
-        settings.kafka_bootstrap_servers,
-        service="ingest",
-        client_id="ingest-validator",
-        registry=registry,
-    )
+    broker = base.broker("ingest", client_id="ingest-validator")
     if settings.validator_enabled:
         register_validator(
             broker, group_id=settings.validator_group_id, producer=producer, metrics=metrics
@@ -50,27 +44,20 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         with contextlib.suppress(Exception):
             await producer.ensure_started()  # if Kafka is down, requests get 503 until it is back
 
-    components = Components(
+    components = base.components(
         "ingest",
-        Hook("producer", on_start=start_producer, on_stop=producer.stop),
+        Hook("producer", on_start=start_producer),
         *(
-            [kafka_subscribers(broker, settings, name="raw-topic-validator")]
+            [base.subscribers(broker, name="raw-topic-validator")]
             if settings.validator_enabled
             else []
         ),
     )
 
-    app = build_app(
-        name="ingest",
-        description="The HTTP front door for switch/CTI, CRM and department systems.",
-        settings=settings,
-        components=components,
-        registry=registry,
-        kafka=producer,
-        metrics=metrics,
-        keyring=keyring,
-        producer=producer,
-    )
+    app = base.app(INGEST, components)
+    app.state.metrics = metrics
+    app.state.keyring = keyring
+    app.state.producer = producer
     app.router.routes.extend(routes)
     _document(app)
     return app

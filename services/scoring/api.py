@@ -6,11 +6,12 @@ the default end of a range, is the date in that center's time zone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring.deps import NowDep, SessionDep
@@ -92,47 +93,36 @@ async def _scores(
     return list(days.values())
 
 
-async def _owner_scores(
-    session: AsyncSession,
-    principal: Principal,
-    kind: OwnerKind,
-    owner_id: str,
-    now: datetime,
-    start: date | None,
-    end: date | None,
-) -> list[dict[str, Any]]:
-    today = await _business_today(session, kind, owner_id, now)
-    await _authorize(session, principal, kind, owner_id, today)
-    first, last = requested_days(start, end, today=today)
-    return await _scores(session, kind, owner_id, first, last)
+@dataclass
+class ScoresRequest:
+    """What every scores request carries: who asks, the transaction, the clock and the days."""
+
+    principal: CurrentPrincipal
+    session: SessionDep
+    now: NowDep
+    start: FirstDay = None
+    end: LastDay = None
+
+    async def days(self, kind: OwnerKind, owner_id: str) -> list[dict[str, Any]]:
+        """The owner's scores on the days asked for, once the caller may read them."""
+        today = await _business_today(self.session, kind, owner_id, self.now)
+        await _authorize(self.session, self.principal, kind, owner_id, today)
+        first, last = requested_days(self.start, self.end, today=today)
+        return await _scores(self.session, kind, owner_id, first, last)
+
+
+Scores = Annotated[ScoresRequest, Depends()]
 
 
 @router.get("/agents/{agent_id}/scores", summary="An agent's daily scores")
-async def agent_scores(
-    agent_id: str,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    now: NowDep,
-    start: FirstDay = None,
-    end: LastDay = None,
-) -> dict[str, Any]:
+async def agent_scores(agent_id: str, request: Scores) -> dict[str, Any]:
     """Per day and indicator: value, sample, points, state and whether the day is settled."""
-    days = await _owner_scores(session, principal, "agent", agent_id, now, start, end)
-    return {"agent_id": agent_id, "days": days}
+    return {"agent_id": agent_id, "days": await request.days("agent", agent_id)}
 
 
 @router.get(
     "/units/{kind}/{unit_id}/scores", summary="A team's, department's or center's daily scores"
 )
-async def unit_scores(
-    kind: UnitKind,
-    unit_id: str,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    now: NowDep,
-    start: FirstDay = None,
-    end: LastDay = None,
-) -> dict[str, Any]:
+async def unit_scores(kind: UnitKind, unit_id: str, request: Scores) -> dict[str, Any]:
     """Scores of a unit on its pooled data."""
-    days = await _owner_scores(session, principal, kind, unit_id, now, start, end)
-    return {"kind": kind, "unit_id": unit_id, "days": days}
+    return {"kind": kind, "unit_id": unit_id, "days": await request.days(kind, unit_id)}

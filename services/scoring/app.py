@@ -25,21 +25,21 @@ from services.scoring.metrics import ScoringMetrics
 from services.scoring.org.routes import org_router
 from services.scoring.scorecard import ConfigFor
 from services.scoring.settlement import PRODUCER, Settlement
-from shared.background import Components, Hook, Periodic, Retrying
-from shared.consumer import DedupRetention, TransactionalConsumer, upstream_decoder
+from shared.background import Hook, Retrying
+from shared.consumer import TransactionalConsumer, upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
 from shared.contracts.views import parse_event_view
-from shared.db import make_engine, make_session_factory
-from shared.kafka import BacklogProbe, EventProducer
-from shared.kafka_consume import make_broker
+from shared.foundation import Foundation, ServiceInfo
+from shared.kafka import BacklogProbe
 from shared.logging import get_logger
-from shared.metrics import new_registry
 from shared.migrate import migrate
-from shared.outbox import OutboxRelay
-from shared.service import build_app, kafka_subscribers, serve
+from shared.service import serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
+SCORING = ServiceInfo(
+    "scoring", "Daily indicators, five-tier health points, warnings and settlement."
+)
 
 
 async def configs_in_force(session: AsyncSession, day: date) -> ConfigFor:
@@ -50,14 +50,10 @@ async def configs_in_force(session: AsyncSession, day: date) -> ConfigFor:
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     """Build the scoring application."""
     settings = settings or get_settings(ScoringSettings)
-    registry = new_registry()
+    base = Foundation.create(settings)
+    registry, kafka, (_, sessions) = base.registry, base.producer, base.database
     metrics = ScoringMetrics.create(registry)
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    sessions = make_session_factory(engine)
-    kafka = EventProducer(settings.kafka_bootstrap_servers)
-    relay = OutboxRelay.of_service(
-        PRODUCER, engine=engine, kafka=kafka, registry=registry, settings=settings
-    )
+    relay = base.outbox_relay(PRODUCER)
     rules = ScoringRules(
         fcr_window=timedelta(hours=settings.fcr_window_hours),
         max_state_span=timedelta(hours=settings.max_state_span_hours),
@@ -87,12 +83,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         decode=upstream_decoder(CLAIMED_EVENTS, parse=parse_event_view),
         after_commit=relay.wake,
     )
-    broker = make_broker(settings.kafka_bootstrap_servers, service="scoring", registry=registry)
+    broker = base.broker("scoring")
     consumer.subscribe(
         broker, *(t.name for t in RAW_TOPICS), max_records=settings.batch_max_records
-    )
-    retention = DedupRetention(
-        engine, retention=timedelta(days=settings.dedup_retention_days), registry=registry
     )
     probe = BacklogProbe(
         settings.kafka_bootstrap_servers, settings.consumer_group, [t.name for t in RAW_TOPICS]
@@ -108,45 +101,23 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         quiet_seconds=settings.quiet_seconds,
     )
 
-    async def close_clients() -> None:
-        await probe.stop()
-        await kafka.stop()
-        await engine.dispose()
-
-    components = Components(
+    components = base.components(
         "scoring",
-        Hook("clients", on_stop=close_clients),
+        Hook("backlog-probe", on_stop=probe.stop),
         Retrying(Hook("database", on_start=lambda: migrate(settings.database_url))),
         relay,
-        Periodic(
-            "scoring-preview",
-            settlement.preview_round,
-            interval=settings.preview_seconds,
-            registry=registry,
+        base.periodic("scoring-preview", settlement.preview_round, every=settings.preview_seconds),
+        base.periodic(
+            "scoring-settle", settlement.settle_round, every=settings.settle_check_seconds
         ),
-        Periodic(
-            "scoring-settle",
-            settlement.settle_round,
-            interval=settings.settle_check_seconds,
-            registry=registry,
-        ),
-        retention,
-        kafka_subscribers(broker, settings),  # stops first
+        base.dedup_retention(),
+        base.subscribers(broker),  # stops first
     )
 
-    return build_app(
-        name="scoring",
-        description="Daily indicators, five-tier health points, warnings and settlement.",
-        settings=settings,
-        components=components,
-        registry=registry,
-        kafka=kafka,
-        engine=engine,
-        routers=(scores_router, org_router, config_router),
-        sessions=sessions,
-        settlement=settlement,
-        consumer=consumer,
-    )
+    app = base.app(SCORING, components, scores_router, org_router, config_router)
+    app.state.settlement = settlement
+    app.state.consumer = consumer
+    return app
 
 
 def main() -> None:

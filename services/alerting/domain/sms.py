@@ -74,50 +74,56 @@ class SmsFacts:
     resolution: str | None = None
 
 
+TEMPLATES: dict[Language, dict[NotifyKind, str]] = {
+    "en": {
+        "resolved": "[Complaint alert resolved] {category} complaints{where}: incident #{id} "
+        "resolved {how} after {minutes} min, peak {peak}.",
+        "repeat": "[Complaint alert - reminder] {category} complaints{where}: incident #{id} not "
+        "acknowledged, {count} in {window} min (peak {peak}, baseline {baseline}), open "
+        "{minutes} min, level L{level}.",
+        "alert": "[Complaint alert] {category} complaints{where} surged to {count} in {window} "
+        "min (baseline {baseline}), open {minutes} min, level L{level}. Incident #{id}",
+    },
+    "zh": {
+        "resolved": "【投诉预警解除】{where}{category}投诉事件#{id}{how},共持续{minutes}分钟,"
+        "峰值{peak}件。",
+        "repeat": "【投诉预警·重复提醒】{where}{category}投诉事件#{id}未确认,{window}分钟内"
+        "{count}件(峰值{peak}件,基线{baseline}件),已持续{minutes}分钟,当前L{level}级。",
+        "alert": "【投诉预警】{where}{category}投诉{window}分钟内激增至{count}件(基线{baseline}件),"
+        "已持续{minutes}分钟,当前L{level}级。事件#{id}",
+    },
+}
+"""SMS texts by language and kind (an alert at a new level, a repeat, a resolution)."""
+
+_HOW: dict[Language, tuple[str, str]] = {
+    "en": ("automatically", "manually"),
+    "zh": ("自动解除", "已人工解除"),
+}
+
+
 def render_sms(kind: NotifyKind, facts: SmsFacts, language: Language = "zh") -> str:
     """Render the SMS text (Chinese by default), e.g.
 
     【投诉预警】网络类投诉30分钟内激增至57件(基线8件),已持续25分钟,当前L2级。事件#123
     """
-    baseline = round(facts.baseline)
-    minutes = int(facts.minutes_open)
+    everywhere = facts.region == ALL_REGIONS
     if language == "en":
-        where = f" in {facts.region}" if facts.region != ALL_REGIONS else ""
-        if kind == "resolved":
-            how = "automatically" if facts.resolution == "cooldown" else "manually"
-            return (
-                f"[Complaint alert resolved] {facts.category} complaints{where}: incident "
-                f"#{facts.incident_id} resolved {how} after {minutes} min, peak {facts.peak_count}."
-            )
-        if kind == "repeat":
-            return (
-                f"[Complaint alert - reminder] {facts.category} complaints{where}: incident "
-                f"#{facts.incident_id} not acknowledged, {facts.count} in {facts.window_minutes} "
-                f"min (peak {facts.peak_count}, baseline {baseline}), open {minutes} min, "
-                f"level L{facts.level}."
-            )
-        return (
-            f"[Complaint alert] {facts.category} complaints{where} surged to {facts.count} in "
-            f"{facts.window_minutes} min (baseline {baseline}), open {minutes} min, "
-            f"level L{facts.level}. Incident #{facts.incident_id}"
-        )
-    category = CATEGORY_NAMES["zh"].get(facts.category, f"{facts.category}类")
-    where = (
-        "" if facts.region == ALL_REGIONS else REGION_NAMES["zh"].get(facts.region, facts.region)
-    )
-    if kind == "resolved":
-        how = "自动解除" if facts.resolution == "cooldown" else "已人工解除"
-        return (
-            f"【投诉预警解除】{where}{category}投诉事件#{facts.incident_id}{how},"
-            f"共持续{minutes}分钟,峰值{facts.peak_count}件。"
-        )
-    if kind == "repeat":
-        return (
-            f"【投诉预警·重复提醒】{where}{category}投诉事件#{facts.incident_id}未确认,"
-            f"{facts.window_minutes}分钟内{facts.count}件(峰值{facts.peak_count}件,基线{baseline}件),"
-            f"已持续{minutes}分钟,当前L{facts.level}级。"
-        )
-    return (
-        f"【投诉预警】{where}{category}投诉{facts.window_minutes}分钟内激增至{facts.count}件"
-        f"(基线{baseline}件),已持续{minutes}分钟,当前L{facts.level}级。事件#{facts.incident_id}"
+        category = facts.category
+        where = "" if everywhere else f" in {facts.region}"
+    else:
+        category = CATEGORY_NAMES["zh"].get(facts.category, f"{facts.category}类")
+        where = "" if everywhere else REGION_NAMES["zh"].get(facts.region, facts.region)
+    automatic, manual = _HOW[language]
+    template = TEMPLATES[language][kind]
+    return template.format(
+        category=category,
+        where=where,
+        id=facts.incident_id,
+        how=automatic if facts.resolution == "cooldown" else manual,
+        minutes=int(facts.minutes_open),
+        peak=facts.peak_count,
+        count=facts.count,
+        window=facts.window_minutes,
+        baseline=round(facts.baseline),
+        level=facts.level,
     )

@@ -1,0 +1,129 @@
+"""What every service is built on, made once in its `app.py`: the settings, its own metrics
+registry, the Kafka producer, and for a service with a database the engine, the session
+factory and the pieces that come with them (outbox relay, processed-key pruning)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.background import Component, Components, Hook, Periodic, Step, lifespan
+from shared.consumer import DedupRetention
+from shared.db import make_engine, make_session_factory
+from shared.kafka import EventProducer
+from shared.kafka_consume import make_broker
+from shared.metrics import new_registry
+from shared.outbox import OutboxRelay
+from shared.service import install_common, kafka_subscribers, token_verifier
+from shared.settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """How a service introduces itself in its OpenAPI document and logs."""
+
+    name: str
+    description: str
+
+
+@dataclass
+class Foundation:
+    settings: ServiceSettings
+    registry: CollectorRegistry
+    producer: EventProducer
+    engine: AsyncEngine | None = None
+    sessions: async_sessionmaker[AsyncSession] | None = None
+
+    @classmethod
+    def create(
+        cls, settings: ServiceSettings, *, database: bool = True, send_timeout: float = 10.0
+    ) -> Foundation:
+        """Build the clients (nothing connects until the components start)."""
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        return cls(
+            settings=settings,
+            registry=new_registry(),
+            producer=EventProducer(settings.kafka_bootstrap_servers, send_timeout=send_timeout),
+            engine=engine if database else None,
+            sessions=make_session_factory(engine) if database else None,
+        )
+
+    @property
+    def database(self) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+        """The engine and session factory (a service without a database has none)."""
+        assert self.engine is not None and self.sessions is not None, "no database"
+        return self.engine, self.sessions
+
+    def outbox_relay(self, producer_name: str) -> OutboxRelay:
+        """The relay of the service's outbox."""
+        return OutboxRelay.of_service(
+            producer_name,
+            engine=self.database[0],
+            kafka=self.producer,
+            registry=self.registry,
+            settings=self.settings,
+        )
+
+    def dedup_retention(self) -> DedupRetention:
+        """The pruning of the service's processed-event keys."""
+        retention = timedelta(days=self.settings.dedup_retention_days)
+        return DedupRetention(self.database[0], retention=retention, registry=self.registry)
+
+    def broker(self, service: str, *, client_id: str | None = None) -> KafkaBroker:
+        """A FastStream broker whose metrics land in the service's registry."""
+        return make_broker(
+            self.settings.kafka_bootstrap_servers,
+            service=service,
+            registry=self.registry,
+            client_id=client_id,
+        )
+
+    def subscribers(
+        self, broker: KafkaBroker, *, name: str = "kafka-consumer", detached: bool = True
+    ) -> Component:
+        """The broker's subscribers as a component (see `shared.service.kafka_subscribers`)."""
+        return kafka_subscribers(broker, self.settings, name=name, detached=detached)
+
+    def periodic(
+        self, name: str, step: Step, *, every: float, again: Callable[[Any], bool] | None = None
+    ) -> Periodic:
+        """A background loop whose failures are counted in the service's registry."""
+        if again is None:
+            return Periodic(name, step, interval=every, registry=self.registry)
+        return Periodic(name, step, interval=every, registry=self.registry, again=again)
+
+    async def close(self) -> None:
+        """Close the producer and the database pool."""
+        await self.producer.stop()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+    def components(self, name: str, *members: Component) -> Components:
+        """The service's components in start order; the clients close after all of them."""
+        return Components(name, Hook("clients", on_stop=self.close), *members)
+
+    def app(self, info: ServiceInfo, components: Component, *routers: APIRouter) -> FastAPI:
+        """The FastAPI app: `components` run in its lifespan; the common routes (error shape,
+        health, readiness, metrics) and `routers`; the settings, the token verifier and the
+        session factory on `app.state`."""
+        app = FastAPI(
+            title=f"service garden — {info.name}",
+            version="1.0.0",
+            description=info.description,
+            lifespan=lifespan(components),
+        )
+        app.state.settings = self.settings
+        app.state.token_verifier = token_verifier(self.settings)
+        app.state.sessions = self.sessions
+        install_common(app, registry=self.registry, kafka=self.producer, engine=self.engine)
+        for router in routers:
+            app.include_router(router)
+        return app
