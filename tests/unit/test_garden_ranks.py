@@ -163,7 +163,7 @@ def test_agents_see_the_top_and_their_neighbourhood() -> None:
     outsider = visible_entries(ranked, "Z1", "agent", config)
     assert ([r.rank for r in outsider.entries], outsider.me) == ([1, 2, 3], None)
     for role in ("team_leader", "manager", "admin"):
-        everyone = visible_entries(ranked, "Z1", role, config)  # type: ignore[arg-type]
+        everyone = visible_entries(ranked, "Z1", role, config)
         assert everyone.entries == ranked
 
 
