@@ -331,3 +331,20 @@ def test_conflicting_copies_do_not_depend_on_arrival(days: list[SettledDay], rnd
     shuffled = list(days)
     rnd.shuffle(shuffled)
     assert grow(PLANT, shuffled, default) == grow(PLANT, days, default)
+
+
+def test_first_rated_day_counts_as_a_change_from_healthy() -> None:
+    assert kinds(grow(PLANT, [day(0, 0, "withered")], default)) == ["wilted"]
+    assert kinds(grow(PLANT, [day(0, 0, "pests")], default)) == ["pests_appeared"]
+    assert kinds(grow(PLANT, [day(0, 0, "healthy")], default)) == []
+
+
+def test_raised_thresholds_lower_the_stage_without_an_entry() -> None:
+    higher = GardenConfig(stage_thresholds=(0, 30, 50, 70, 90))
+
+    def config_for(d: date) -> GardenConfig:
+        return higher if d > D0 else DEFAULT_CONFIG
+
+    h = grow(PLANT, [day(0, 10), day(1, 0)], config_for)
+    assert [d.stage for d in h.days] == [1, 0]
+    assert kinds(h) == ["stage_reached"]
