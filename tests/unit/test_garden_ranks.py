@@ -252,3 +252,10 @@ def test_split_covers_every_member_once(
     shuffled = list(plants)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     assert abc_split(MEMBERS, shuffled, ["sat", "qa", "fcr", "aht"]) == splits
+
+
+def test_conflicting_copies_of_a_harvest_count_the_same_on_every_run() -> None:
+    a, b = harvest(1, "A1", 2), harvest(1, "A1", 5)
+    assert rank_owners([a, b], period=WEEK, members=MEMBERS) == rank_owners(
+        [b, a], period=WEEK, members=MEMBERS
+    )

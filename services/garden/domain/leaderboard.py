@@ -74,6 +74,10 @@ class Board:
     me: Standing | None
 
 
+def _order(item: Collected) -> tuple[int, date, str, str]:
+    return (item.count, item.business_date, item.owner_id, item.fruit)
+
+
 def rank_owners(
     collected: Iterable[Collected],
     *,
@@ -86,8 +90,10 @@ def rank_owners(
     A harvest counts once per `harvest_id`; `fruit` limits the board to one kind.
     """
     seen: dict[str, Collected] = {}
-    for item in collected:
-        seen.setdefault(item.harvest_id, item)
+    for item in collected:  # copies of one id agree; if not, the same one wins on every run
+        held = seen.get(item.harvest_id)
+        if held is None or _order(item) > _order(held):
+            seen[item.harvest_id] = item
     totals: dict[str, int] = {}
     for item in seen.values():
         of_kind = fruit is None or item.fruit == fruit
