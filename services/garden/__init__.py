@@ -1,0 +1,1 @@
+"""The garden service: plants that grow from settled scores, fruit, harvests and leaderboards."""
