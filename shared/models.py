@@ -10,6 +10,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 
+def timestamp_now() -> Any:
+    """A `timestamptz NOT NULL DEFAULT now()` column: when the database wrote the row."""
+    return Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
 class ProcessedEvent(SQLModel, table=True):
     """An event a consumer has applied; written in the same transaction as its effects."""
 
@@ -18,9 +26,7 @@ class ProcessedEvent(SQLModel, table=True):
 
     consumer: str = Field(sa_column=Column(String(64), primary_key=True))
     event_id: str = Field(sa_column=Column(String(160), primary_key=True))
-    processed_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    )
+    processed_at: datetime | None = timestamp_now()
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -37,7 +43,4 @@ class OutboxMessage(SQLModel, table=True):
     key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    created_at: datetime | None = Field(
-        default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime | None = timestamp_now()

@@ -24,22 +24,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from shared.models import timestamp_now
+
 
 def _ts(nullable: bool = False, **kw: Any) -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable, **kw))
-
-
-def _now() -> Any:
-    return Field(
-        default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
 
 
 class ComplaintBucket(SQLModel, table=True):
@@ -108,7 +102,7 @@ class RuleSet(SQLModel, table=True):
     )
     document: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     updated_by: str = Field(sa_column=Column(String(128), nullable=False))
-    created_at: datetime | None = _now()
+    created_at: datetime | None = timestamp_now()
 
 
 class SilenceRow(SQLModel, table=True):
@@ -125,7 +119,7 @@ class SilenceRow(SQLModel, table=True):
     ends_at: datetime = _ts()
     reason: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
     created_by: str = Field(sa_column=Column(String(128), nullable=False))
-    created_at: datetime | None = _now()
+    created_at: datetime | None = timestamp_now()
 
 
 class IncidentRow(SQLModel, table=True):
@@ -168,8 +162,8 @@ class IncidentRow(SQLModel, table=True):
     threshold: int = Field(sa_column=Column(Integer, nullable=False))
     silenced: bool = Field(sa_column=Column(Boolean, nullable=False))
     window_minutes: int = Field(sa_column=Column(Integer, nullable=False))
-    created_at: datetime | None = _now()
-    updated_at: datetime | None = _now()
+    created_at: datetime | None = timestamp_now()
+    updated_at: datetime | None = timestamp_now()
 
 
 class IncidentEventRow(SQLModel, table=True):
@@ -190,7 +184,7 @@ class IncidentEventRow(SQLModel, table=True):
     count: int = Field(sa_column=Column(Integer, nullable=False))
     actor: str | None = Field(default=None, sa_column=Column(String(128)))
     detail: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    recorded_at: datetime | None = _now()
+    recorded_at: datetime | None = timestamp_now()
 
 
 class SmsMessage(SQLModel, table=True):
@@ -231,7 +225,7 @@ class SmsMessage(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, sa_column=Column(String(128)))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     detected_at: datetime | None = _ts(nullable=True)
-    created_at: datetime | None = _now()
+    created_at: datetime | None = timestamp_now()
     sent_at: datetime | None = _ts(nullable=True)
     delivered_at: datetime | None = _ts(nullable=True)
     failed_at: datetime | None = _ts(nullable=True)

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
+from shared.models import timestamp_now
 from shared.vocabulary import DEFAULT_TIMEZONE
 
 # =================================================================================================
@@ -135,10 +136,7 @@ class SettledDay(SQLModel, table=True):
 
     center_id: str = Field(sa_column=Column(Text, primary_key=True))
     business_date: date = Field(sa_column=Column(Date, primary_key=True))
-    settled_at: datetime | None = Field(
-        default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    settled_at: datetime | None = timestamp_now()
 
 
 class LibraryVersion(SQLModel, table=True):
@@ -156,10 +154,7 @@ class LibraryVersion(SQLModel, table=True):
     effective_from: date = Field(sa_column=Column(Date, nullable=False))
     document: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_by: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime | None = Field(
-        default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime | None = timestamp_now()
 
 
 class TierVersion(SQLModel, table=True):
@@ -186,10 +181,7 @@ class TierVersion(SQLModel, table=True):
     effective_from: date = Field(sa_column=Column(Date, nullable=False))
     document: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_by: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime | None = Field(
-        default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime | None = timestamp_now()
 
 
 # ============================================ end of the organisation and configuration section
@@ -329,7 +321,4 @@ class ScoreResult(SQLModel, table=True):
     state: str = Field(sa_column=Column(String(16), nullable=False))
     settled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     revision: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    computed_at: datetime | None = Field(
-        default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    computed_at: datetime | None = timestamp_now()
