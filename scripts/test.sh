@@ -13,4 +13,6 @@ stop_test_infra() {
 }
 trap stop_test_infra EXIT
 
+scripts/debian-packages.sh promtool:prometheus  # the alert-rule tests run promtool
+
 $PY -m pytest tests -p no:cacheprovider "$@"
