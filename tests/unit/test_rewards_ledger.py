@@ -64,7 +64,7 @@ def test_units_above_teams_have_no_wallet() -> None:
 
 
 def test_post_never_goes_negative() -> None:
-    debit = debit_for("r1", "apple", 10, actor="A1")
+    debit = debit_for("r1", "apple", 10, actor="A1", prize_id="cup")
     assert post(9, debit) == Refusal("insufficient_fruit", "10 apple asked, 9 held")
     entry = post(10, debit)
     assert isinstance(entry, LedgerEntry)
@@ -72,7 +72,7 @@ def test_post_never_goes_negative() -> None:
 
 
 def test_refund_and_debit_references_differ() -> None:
-    debit = debit_for("r1", "apple", 10, actor="A1")
+    debit = debit_for("r1", "apple", 10, actor="A1", prize_id="cup")
     refund = refund_for("r1", "apple", 10, actor="admin", why="rejected")
     assert refund.reference == "redemption:r1/refund" != debit.reference
     assert refund.amount == 10

@@ -192,9 +192,11 @@ def credit_for(harvest: FruitHarvested) -> tuple[Owner, EntryRequest] | None:
     )
 
 
-def debit_for(redemption_id: str, fruit: str, price: int, *, actor: str) -> EntryRequest:
+def debit_for(
+    redemption_id: str, fruit: str, price: int, *, actor: str, prize_id: str
+) -> EntryRequest:
     """Return the debit that pays for a redemption."""
-    reason = f"redemption {redemption_id}"
+    reason = f"redemption {redemption_id} of {prize_id}"[:MAX_REASON]
     return EntryRequest("debit", fruit, -price, reason, actor, redemption_reference(redemption_id))
 
 
