@@ -11,9 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, TypeGuard, get_args
+from typing import Any, Final, get_args
 
-from services.rewards.domain.ledger import FRUIT_PATTERN
+from services.rewards.domain.ledger import FRUIT_PATTERN, whole_number
 from services.rewards.domain.periods import LimitPer
 from services.rewards.domain.refusals import Refusal
 from shared.contracts.rewards import WalletOwnerKind
@@ -128,10 +128,10 @@ def _price_problems(doc: Mapping[str, Any]) -> list[Problem]:
     fruit, price = doc.get("fruit"), doc.get("price")
     if not isinstance(fruit, str) or not (fruit == ANY_FRUIT or FRUIT_PATTERN.match(fruit)):
         found.append(problem("fruit", 'must be a fruit kind or "any"'))
-    if not _whole(price) or not 1 <= price <= MAX_PRICE:
+    if not whole_number(price) or not 1 <= price <= MAX_PRICE:
         found.append(problem("price", f"must be a whole number from 1 to {MAX_PRICE}"))
     stock = doc.get("stock")
-    if stock is not None and (not _whole(stock) or stock < 0):
+    if stock is not None and (not whole_number(stock) or stock < 0):
         found.append(problem("stock", "must be a whole number ≥ 0, or null for unlimited"))
     return found
 
@@ -143,7 +143,7 @@ def _limit_problems(doc: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(limit, Mapping):
         return [problem("limit", "must be an object {count, per} or null")]
     found = [problem(f"limit.{k}", "unknown field") for k in limit if k not in ("count", "per")]
-    if not _whole(limit.get("count")) or limit["count"] < 1:
+    if not whole_number(limit.get("count")) or limit["count"] < 1:
         found.append(problem("limit.count", "must be a whole number ≥ 1"))
     if limit.get("per") not in LIMIT_PERS:
         found.append(problem("limit.per", f"must be one of {', '.join(LIMIT_PERS)}"))
@@ -255,7 +255,3 @@ def patched(prize: Prize, changes: Mapping[str, Any]) -> Prize:
     if found := patch_problems(prize, changes):
         raise ValueError(f"invalid prize: {found}")
     return prize_from_document({**prize_document(prize), **changes})
-
-
-def _whole(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeGuard
 
 from services.rewards.domain.refusals import Refusal
 from shared.contracts.garden import FruitHarvested
@@ -105,6 +105,11 @@ class Recorded:
     owner: Owner
     recorded_at: datetime
     entry: LedgerEntry
+
+
+def whole_number(value: Any) -> TypeGuard[int]:
+    """Say whether a document's value is a whole number (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def post(balance: int, request: EntryRequest) -> LedgerEntry | Refusal:
@@ -216,7 +221,7 @@ def adjustment_problems(document: Any) -> list[Problem]:
     reason, reference = document.get("reason"), document.get("reference")
     if not isinstance(fruit, str) or not FRUIT_PATTERN.match(fruit):
         found.append(problem("fruit", "must match ^[a-z][a-z0-9_]{0,31}$"))
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+    if not whole_number(amount) or amount == 0:
         found.append(problem("amount", "must be a whole number other than 0"))
     elif abs(amount) > MAX_ADJUSTMENT:
         found.append(problem("amount", f"must lie within ±{MAX_ADJUSTMENT}"))
