@@ -1,0 +1,1 @@
+"""The rewards service: wallets of fruit, the prize catalog, redemptions and reward funds."""
