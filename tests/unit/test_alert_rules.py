@@ -18,9 +18,7 @@ def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.fail("promtool is missing: `make test` installs Debian's prometheus package")
-    return subprocess.run(
-        [promtool, *args], cwd=RULES, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([promtool, *args], cwd=RULES, capture_output=True, text=True, timeout=120)
 
 
 def test_the_rules_are_valid() -> None:
