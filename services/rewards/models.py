@@ -154,7 +154,7 @@ class FundRow(SQLModel, table=True):
     created_by: str = _text(128)
     closed_at: datetime | None = _ts()
     closed_by: str | None = _text(128, nullable=True)
-    final_shares: list[dict[str, Any]] | None = Field(
+    final_shares: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSONB, nullable=True)
     )
-    """The shares as they stood at the close (None while open)."""
+    """At the close: the fruit per member the split used and the shares (None while open)."""
