@@ -1,0 +1,3 @@
+from services.rewards.app import main
+
+main()

@@ -1,0 +1,81 @@
+"""Rewards service wiring: settings, database, garden consumer, outbox relay, routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.rewards.api import router
+from services.rewards.catalog import seed_demo_catalog
+from services.rewards.config import RewardsSettings
+from services.rewards.handlers import HarvestHandler, decode_garden_event
+from services.rewards.metrics import RewardsMetrics
+from shared.background import Components, Detached, Hook, Retrying
+from shared.consumer import TransactionalConsumer
+from shared.contracts.topics import GARDEN
+from shared.db import unit_of_work
+from shared.foundation import Foundation, ServiceInfo
+from shared.logging import get_logger
+from shared.migrate import migrate
+from shared.service import serve
+from shared.settings import get_settings
+
+log = get_logger(__name__)
+PRODUCER = "rewards"
+"""The outbox of the rewards events (their `source`)."""
+REWARDS = ServiceInfo(
+    "rewards", "Wallets credited from harvests, a prize catalog, redemptions and reward funds."
+)
+
+
+def create_app(settings: RewardsSettings | None = None) -> FastAPI:
+    """Build the rewards application."""
+    settings = settings or get_settings(RewardsSettings)
+    base = Foundation.create(settings)
+    registry, (_, sessions) = base.registry, base.database
+    metrics = RewardsMetrics.create(registry)
+    relay = base.outbox_relay(PRODUCER)
+    broker = base.broker("rewards")
+    consumer = TransactionalConsumer(
+        name=settings.consumer_group,
+        sessions=sessions,
+        apply=HarvestHandler(metrics=metrics).apply,
+        dead_letters=base.producer,
+        registry=registry,
+        decode=decode_garden_event,
+        after_commit=relay.wake,
+    )
+    consumer.subscribe(broker, GARDEN.name, max_records=settings.max_records)
+
+    async def prepare_database() -> None:
+        await migrate(settings.database_url)
+        if settings.seed_catalog:
+            async with unit_of_work(sessions) as session:
+                if added := await seed_demo_catalog(session):
+                    log.info("demo catalog loaded", prizes=added)
+
+    components = base.components(
+        "rewards",
+        # The API and the outbox need only the database: they run while Kafka is down.
+        Detached(
+            Components(
+                "rewards-pipeline",
+                Retrying(Hook("database", on_start=prepare_database)),
+                relay,
+                base.dedup_retention(),
+                base.subscribers(broker, detached=False),  # stops first
+            )
+        ),
+    )
+    app = base.app(REWARDS, components, router)
+    app.state.metrics = metrics
+    app.state.after_commit = relay.wake
+    return app
+
+
+def main() -> None:
+    """Run the rewards service."""
+    serve("services.rewards.app:create_app", get_settings(RewardsSettings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Rewards SQL by caller: wallets (ledger, balances), prizes, redemptions, funds."""
