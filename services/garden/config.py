@@ -41,6 +41,9 @@ class GardenSettings(ServiceSettings):
     http_port: int = 8004
     consumer_group: str = "garden"
     batch_max_records: int = Field(default=5000, ge=1, le=50_000)
+    auto_harvest_enabled: bool = Field(
+        default=True, description="run the automatic harvest (off: only owners harvest)"
+    )
     auto_harvest_seconds: float = Field(
         default=60.0, gt=0, le=86_400, description="how often fruit due is harvested"
     )
