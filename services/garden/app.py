@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,6 +13,7 @@ from services.garden.config import GardenSettings
 from services.garden.handlers import ScoreHandler, decode_score
 from services.garden.harvesting import AutoHarvest
 from services.garden.metrics import GardenMetrics, RouteLatency
+from services.garden.repo.idempotency import forget_older_than
 from services.garden.repo.reads import count_plants
 from shared.background import Hook, Retrying
 from shared.consumer import TransactionalConsumer
@@ -70,9 +71,11 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
         clock=utc_now,
     )
 
-    async def count_round() -> None:
+    async def housekeeping() -> None:
+        """Count plants by state; forget idempotency keys past their time."""
         async with unit_of_work(sessions) as session:
             counts = await count_plants(session)
+            await forget_older_than(session, timedelta(hours=settings.idempotency_hours))
         metrics.plants.clear()
         for (kind, state), n in counts.items():
             metrics.plants.labels(kind, state).set(n)
@@ -90,7 +93,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
             if settings.auto_harvest_enabled
             else []
         ),
-        base.periodic("garden-plant-count", count_round, every=settings.plant_gauge_seconds),
+        base.periodic("garden-housekeeping", housekeeping, every=settings.plant_gauge_seconds),
         base.dedup_retention(),
         base.subscribers(broker),  # stops first
     )

@@ -4,7 +4,10 @@ For each plant a batch touched: its stored days with the copies that now count,
 the configuration in force on each day, its harvests → `grow` → the plant row,
 the timeline entries from the earliest changed day on (inserted by id, so a
 recomputed entry is not recorded twice) and one `cc.garden.v1` event per entry
-that is new.
+that is new. Scoring settles an owner's days in date order, so a regrow only
+adds entries; a late revision of an earlier day can rewrite the later history,
+and the entries it no longer gives leave the timeline (their events were
+published and stay facts of the topic).
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ async def regrow(
             timeline.append(timeline_row(plant, entry))
             entries[entry.entry_id] = (plant, entry)
     await plant_store.save_plants(session, rows)
+    await plant_store.drop_stale_entries(session, since, entries)
     fresh = await plant_store.add_timeline(session, timeline)
     new: list[TimelineEntry] = []
     for row in timeline:  # in timeline order, so one owner's events leave in order

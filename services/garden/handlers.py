@@ -53,6 +53,10 @@ def owner_name(score: ScoreRecorded) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
+def _plant(score: ScoreRecorded) -> Plant:
+    return Plant(score.owner_kind, score.owner_id, score.indicator)
+
+
 def member_row(score: ScoreSettled) -> MemberRow:
     """Return the member view row a settled score gives its owner."""
     return (
@@ -92,7 +96,7 @@ class ScoreHandler:
         if previews:
             await plant_store.save_previews(
                 session,
-                [(plant_of(p), p.business_date, p.points, p.state, p.revision) for p in previews],
+                [(_plant(p), p.business_date, p.points, p.state, p.revision) for p in previews],
             )
         if settled:
             await self._settle(session, settled)

@@ -52,7 +52,8 @@ def history_of(owners: list[str], seed: int) -> list[ScoreSettled]:
                 events.append(
                     score(owner, D0 + timedelta(days=offset), points, state, indicator=indicator)
                 )
-    rng.shuffle(events)
+    rng.shuffle(events)  # owners and indicators interleaved; each plant's days in date order,
+    events.sort(key=lambda e: e.business_date)  # as scoring settles them
     return events  # type: ignore[return-value]
 
 

@@ -53,7 +53,7 @@ async def config_book(session: AsyncSession, centers: Collection[str]) -> Config
     rows = await sql.execute(
         session, f"{_SELECT} WHERE center_id = ANY(:c)", {"c": sorted(set(centers))}
     )
-    return ConfigBook.of(StoredVersion(*row) for row in rows)
+    return ConfigBook.of(StoredVersion(*tuple(row)) for row in rows)
 
 
 async def newest_version(session: AsyncSession, center_id: str) -> StoredVersion | None:
@@ -65,7 +65,7 @@ async def newest_version(session: AsyncSession, center_id: str) -> StoredVersion
             {"c": center_id},
         )
     ).first()
-    return StoredVersion(*row) if row is not None else None
+    return StoredVersion(*tuple(row)) if row is not None else None
 
 
 async def next_ungrown_day(session: AsyncSession, center_id: str) -> date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,13 +31,15 @@ async def harvests_of(
     found: dict[Plant, list[Harvest]] = {p: [] for p in plants}
     if not plants:
         return found
-    rows = await sql.execute(
-        session,
-        "SELECT h.owner_kind, h.owner_id, h.indicator, h.harvest_id, h.fruit, h.first_fruit, "
-        f"h.through_fruit, h.business_date, h.trigger FROM {_KEYS} AS k(kind, owner, indicator) "
-        "JOIN garden_harvests h ON h.owner_kind = k.kind AND h.owner_id = k.owner "
-        "AND h.indicator = k.indicator",
-        plant_params(plants),
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT h.owner_kind, h.owner_id, h.indicator, h.harvest_id, h.fruit, h.first_fruit, "
+            f"h.through_fruit, h.business_date, h.trigger FROM {_KEYS} AS k(kind, owner, indicator) "
+            "JOIN garden_harvests h ON h.owner_kind = k.kind AND h.owner_id = k.owner "
+            "AND h.indicator = k.indicator",
+            plant_params(plants),
+        )
     )
     for r in rows:
         plant = Plant(r.owner_kind, r.owner_id, r.indicator)
@@ -121,12 +124,14 @@ async def add_harvests(
 
 async def centers_with_ripe_fruit(session: AsyncSession) -> list[str]:
     """Return the centers where some plant has ripe fruit waiting."""
-    rows = await sql.execute(
-        session,
-        "SELECT DISTINCT center_id FROM garden_plants WHERE fruit_ripened > fruit_harvested "
-        "ORDER BY center_id",
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT DISTINCT center_id FROM garden_plants WHERE fruit_ripened > fruit_harvested "
+            "ORDER BY center_id",
+        )
     )
-    return list(rows.scalars())
+    return [row[0] for row in rows]
 
 
 async def plants_with_ripe_fruit(
@@ -135,13 +140,15 @@ async def plants_with_ripe_fruit(
     """Return up to `limit` plants of a center with ripe fruit waiting, in key order after
     `after` (a page of the automatic harvest)."""
     start = (after.owner_kind, after.owner_id, after.indicator) if after else ("", "", "")
-    rows = await sql.execute(
-        session,
-        "SELECT owner_kind, owner_id, indicator FROM garden_plants "
-        "WHERE center_id = :c AND fruit_ripened > fruit_harvested "
-        "AND (owner_kind, owner_id, indicator) > (:k, :o, :i) "
-        "ORDER BY owner_kind, owner_id, indicator LIMIT :n",
-        {"c": center_id, "k": start[0], "o": start[1], "i": start[2], "n": limit},
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT owner_kind, owner_id, indicator FROM garden_plants "
+            "WHERE center_id = :c AND fruit_ripened > fruit_harvested "
+            "AND (owner_kind, owner_id, indicator) > (:k, :o, :i) "
+            "ORDER BY owner_kind, owner_id, indicator LIMIT :n",
+            {"c": center_id, "k": start[0], "o": start[1], "i": start[2], "n": limit},
+        )
     )
     return [Plant(r.owner_kind, r.owner_id, r.indicator) for r in rows]
 
@@ -151,11 +158,13 @@ async def harvests_in(
 ) -> list[tuple[str, str, str, date, str, int]]:
     """Return the harvests of a center's business days [start, end): (harvest_id, owner_kind,
     owner_id, business_date, fruit, count)."""
-    rows = await sql.execute(
-        session,
-        "SELECT harvest_id, owner_kind, owner_id, business_date, fruit, count "
-        "FROM garden_harvests WHERE center_id = :c AND business_date >= :s "
-        "AND business_date < :e AND (CAST(:f AS text) IS NULL OR fruit = :f)",
-        {"c": center_id, "s": start, "e": end, "f": fruit},
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT harvest_id, owner_kind, owner_id, business_date, fruit, count "
+            "FROM garden_harvests WHERE center_id = :c AND business_date >= :s "
+            "AND business_date < :e AND (CAST(:f AS text) IS NULL OR fruit = :f)",
+            {"c": center_id, "s": start, "e": end, "f": fruit},
+        )
     )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]

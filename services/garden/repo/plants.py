@@ -6,7 +6,7 @@ and each read or write is one statement.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -227,3 +227,20 @@ async def add_timeline(session: AsyncSession, rows: Sequence[TimelineRow]) -> se
         returning="entry_id",
     )
     return set(result.scalars())
+
+
+async def drop_stale_entries(
+    session: AsyncSession, since: Mapping[Plant, date], keep: Collection[str]
+) -> None:
+    """Delete the plants' growth entries from their `since` day on that a regrow no longer
+    gives (a late revision rewrote that part of the history); harvests stay."""
+    ordered = sorted(since)
+    await sql.execute(
+        session,
+        "DELETE FROM garden_timeline t USING "
+        + sql.unnest({"kinds": "text", "owners": "text", "indicators": "text", "since": "date"})
+        + " AS u(kind, owner, indicator, since) WHERE t.owner_kind = u.kind "
+        "AND t.owner_id = u.owner AND t.indicator = u.indicator AND t.business_date >= u.since "
+        "AND t.kind <> 'fruit.harvested' AND NOT (t.entry_id = ANY(CAST(:keep AS text[])))",
+        {**plant_params(ordered), "since": [since[p] for p in ordered], "keep": sorted(keep)},
+    )

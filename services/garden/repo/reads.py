@@ -43,22 +43,39 @@ async def member(session: AsyncSession, kind: OwnerKind, owner_id: str) -> Membe
             {"k": kind, "o": owner_id},
         )
     ).first()
-    return Member(*row) if row is not None else None
+    if row is not None:
+        return Member(*tuple(row))
+    if kind == "agent":
+        return None
+    return await _unit_below(session, kind, owner_id)
 
 
-async def unit_member(session: AsyncSession, unit_id: str) -> Member | None:
-    """Return the member view row of the unit with id `unit_id`, whatever its kind."""
+async def _unit_below(session: AsyncSession, kind: UnitKind, unit_id: str) -> Member | None:
+    """Place a unit with no score of its own by the members that name it."""
     row = (
         await sql.execute(
             session,
-            "SELECT owner_kind, owner_id, center_id, department_id, team_id, name "
-            "FROM garden_members WHERE owner_id = :o AND owner_kind <> 'agent' "
-            "UNION ALL SELECT 'center', center_id, center_id, NULL, NULL, NULL "
-            "FROM garden_members WHERE center_id = :o LIMIT 1",
-            {"o": unit_id},
+            "SELECT center_id, department_id FROM garden_members "
+            f"WHERE {_in_unit(kind)} = :u ORDER BY as_of DESC LIMIT 1",
+            {"u": unit_id},
         )
     ).first()
-    return Member(*row) if row is not None else None
+    if row is None:
+        return None
+    department = row.department_id if kind != "center" else None
+    team = unit_id if kind == "team" else None
+    return Member(kind, unit_id, row.center_id, department, team, None)
+
+
+async def unit_member(session: AsyncSession, unit_id: str) -> Member | None:
+    """Return the place of the unit with id `unit_id`, whatever its kind (unit ids are
+    unique across kinds)."""
+    kinds: tuple[UnitKind, ...] = ("team", "department")
+    for kind in kinds:
+        found = await member(session, kind, unit_id)
+        if found is not None:
+            return found
+    return await _unit_below(session, "center", unit_id)
 
 
 async def plants(session: AsyncSession, kind: OwnerKind, owner_id: str) -> list[dict[str, Any]]:
@@ -89,28 +106,32 @@ async def previews_on(
     session: AsyncSession, kind: OwnerKind, owner_id: str, day: date
 ) -> dict[str, float]:
     """Return the owner's live preview points on `day`, by indicator."""
-    rows = await sql.execute(
-        session,
-        "SELECT indicator, points FROM garden_previews "
-        "WHERE owner_kind = :k AND owner_id = :o AND business_date = :d",
-        {"k": kind, "o": owner_id, "d": day},
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT indicator, points FROM garden_previews "
+            "WHERE owner_kind = :k AND owner_id = :o AND business_date = :d",
+            {"k": kind, "o": owner_id, "d": day},
+        )
     )
-    return {indicator: points for indicator, points in rows}
+    return {r[0]: r[1] for r in rows}
 
 
 async def days_between(
     session: AsyncSession, kind: OwnerKind, owner_id: str, start: date, end: date
 ) -> dict[str, list[SettledDay]]:
     """Return the owner's settled days in [start, end), by indicator, in date order."""
-    rows = await sql.execute(
-        session,
-        "SELECT indicator, business_date, points, state, fruit, revision FROM garden_plant_days "
-        "WHERE owner_kind = :k AND owner_id = :o AND business_date >= :s AND business_date < :e "
-        "ORDER BY indicator, business_date",
-        {"k": kind, "o": owner_id, "s": start, "e": end},
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT indicator, business_date, points, state, fruit, revision FROM garden_plant_days "
+            "WHERE owner_kind = :k AND owner_id = :o AND business_date >= :s AND business_date < :e "
+            "ORDER BY indicator, business_date",
+            {"k": kind, "o": owner_id, "s": start, "e": end},
+        )
     )
     found: dict[str, list[SettledDay]] = {}
-    for indicator, day, points, state, fruit, revision in rows:
+    for indicator, day, points, state, fruit, revision in map(tuple, rows):
         found.setdefault(indicator, []).append(SettledDay(day, points, state, fruit, revision))
     return found
 
@@ -132,44 +153,42 @@ def _in_unit(kind: UnitKind) -> str:
     return {"team": "team_id", "department": "department_id", "center": "center_id"}[kind]
 
 
-async def agents_of(session: AsyncSession, kind: UnitKind, unit_id: str) -> dict[str, str]:
-    """Return the agents of a unit's subtree (as of their latest settled day): id → name."""
-    rows = await sql.execute(
-        session,
-        "SELECT owner_id, COALESCE(name, owner_id) FROM garden_members "
-        f"WHERE owner_kind = 'agent' AND {_in_unit(kind)} = :u",
-        {"u": unit_id},
+async def members_of(
+    session: AsyncSession, kind: UnitKind, unit_id: str, *, owners: OwnerKind = "agent"
+) -> dict[str, str]:
+    """Return the agents (or teams) of a unit's subtree as of their latest settled day:
+    id → name (the id when no score named them)."""
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT owner_id, COALESCE(name, owner_id) FROM garden_members "
+            f"WHERE owner_kind = :k AND {_in_unit(kind)} = :u",
+            {"k": owners, "u": unit_id},
+        )
     )
-    return {owner: name for owner, name in rows}
-
-
-async def teams_of(session: AsyncSession, kind: UnitKind, unit_id: str) -> dict[str, str]:
-    """Return the teams of a department or center: id → name."""
-    rows = await sql.execute(
-        session,
-        "SELECT owner_id, COALESCE(name, owner_id) FROM garden_members "
-        f"WHERE owner_kind = 'team' AND {_in_unit(kind)} = :u",
-        {"u": unit_id},
-    )
-    return {owner: name for owner, name in rows}
+    return {r[0]: r[1] for r in rows}
 
 
 async def member_plants(
     session: AsyncSession, kind: OwnerKind, owners: list[str]
 ) -> list[tuple[str, str, str, date | None]]:
     """Return (owner_id, indicator, state, last_rated) of the owners' plants."""
-    rows = await sql.execute(
-        session,
-        "SELECT owner_id, indicator, state, last_rated FROM garden_plants "
-        "WHERE owner_kind = :k AND owner_id = ANY(:o) ORDER BY owner_id, indicator",
-        {"k": kind, "o": owners},
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT owner_id, indicator, state, last_rated FROM garden_plants "
+            "WHERE owner_kind = :k AND owner_id = ANY(:o) ORDER BY owner_id, indicator",
+            {"k": kind, "o": owners},
+        )
     )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def count_plants(session: AsyncSession) -> dict[tuple[str, str], int]:
     """Return how many plants there are by owner kind and state."""
-    rows = await sql.execute(
-        session, "SELECT owner_kind, state, count(*) FROM garden_plants GROUP BY 1, 2"
+    rows: list[Any] = list(
+        await sql.execute(
+            session, "SELECT owner_kind, state, count(*) FROM garden_plants GROUP BY 1, 2"
+        )
     )
-    return {(kind, state): n for kind, state, n in rows}
+    return {(r[0], r[1]): r[2] for r in rows}
