@@ -24,7 +24,7 @@ SVG = "image/svg+xml"
 @router.get(
     "/agents/{agent_id}/garden",
     response_model=AgentGarden,
-    responses=errors(304, 401, 403),
+    responses=errors(304, 401, 403, 422),
     summary="An agent's garden",
 )
 async def agent_garden(agent_id: str, call: Call) -> Response:
@@ -49,7 +49,7 @@ async def agent_garden(agent_id: str, call: Call) -> Response:
 @router.get(
     "/units/{kind}/{unit_id}/garden",
     response_model=UnitGarden,
-    responses=errors(304, 401, 403),
+    responses=errors(304, 401, 403, 422),
     summary="A team's, department's or center's garden",
 )
 async def unit_garden(kind: UnitKind, unit_id: str, call: Call) -> Response:

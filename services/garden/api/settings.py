@@ -46,7 +46,7 @@ def _out(center_id: str, version: StoredVersion | None) -> GardenConfigOut:
 @router.get(
     "/config/garden",
     response_model=GardenConfigOut,
-    responses=errors(401, 403),
+    responses=errors(401, 403, 422),
     summary="A center's garden configuration",
 )
 async def get_garden_config(
