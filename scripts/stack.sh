@@ -14,6 +14,7 @@ export DATABASE_URL=${DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432
 export INGEST_API_KEYS=${INGEST_API_KEYS:-demo-switch-key:call.completed,agent.state;demo-crm-key:survey.answered,complaint.filed,complaint.updated;demo-all-key:*}
 export JWT_SECRET=${JWT_SECRET:-local-development-secret-change-me}
 export LOG_FORMAT=${LOG_FORMAT:-console}
+export CORS_ORIGINS=${CORS_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173}  # the garden, for a local frontend
 export SMS_PROVIDER=${SMS_PROVIDER:-http}
 export SMS_HTTP_URL=${SMS_HTTP_URL:-http://127.0.0.1:8010/messages}
 export SMS_RECEIPT_URL=${SMS_RECEIPT_URL:-http://127.0.0.1:8003/v1/sms/receipts}

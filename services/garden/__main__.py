@@ -1,0 +1,3 @@
+from services.garden.app import main
+
+main()

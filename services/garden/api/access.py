@@ -1,0 +1,83 @@
+"""Who may read and harvest which garden.
+
+- an agent: their own garden only (read and harvest);
+- a team leader or manager: every owner in their unit's subtree (from the member
+  view: where each owner sat on its latest settled day); they harvest the unit
+  plants of that subtree (a team leader: the team's plant);
+- an admin: everything.
+An owner outside the caller's reach answers 403 with the same body whether it
+exists or not, so the answer tells nothing about other units.
+"""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.garden.repo import reads
+from services.garden.repo.reads import Member
+from shared.auth.tokens import Principal, Role
+from shared.errors import ApiError
+from shared.vocabulary import OwnerKind
+
+
+def out_of_reach() -> ApiError:
+    """The one answer for an owner the caller may not see (existing or not)."""
+    return ApiError(403, "this owner is outside what you may see", code="forbidden")
+
+
+async def _in_subtree(
+    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str
+) -> Member:
+    target = await reads.member(session, kind, owner_id)
+    if target is None or principal.unit is None or principal.unit not in target.units:
+        raise out_of_reach()
+    return target
+
+
+async def readable(
+    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str
+) -> Member | None:
+    """Return the owner's place if the caller may read their garden; 403 otherwise."""
+    if principal.is_admin:
+        return await reads.member(session, kind, owner_id)
+    if principal.role is Role.AGENT:
+        if kind == "agent" and owner_id == principal.subject:
+            return await reads.member(session, kind, owner_id)
+        raise out_of_reach()
+    return await _in_subtree(session, principal, kind, owner_id)
+
+
+async def harvestable(
+    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str
+) -> None:
+    """Allow the harvest: an agent's plant by the agent, a unit's plant by its leaders."""
+    if principal.is_admin:
+        return
+    if kind == "agent":
+        if principal.role is Role.AGENT and owner_id == principal.subject:
+            return
+        raise out_of_reach()
+    if principal.role is Role.AGENT:
+        raise out_of_reach()
+    await _in_subtree(session, principal, kind, owner_id)
+
+
+async def board_view(
+    session: AsyncSession, principal: Principal, scope_id: str, scope_kind: OwnerKind
+) -> bool:
+    """Return whether the caller sees every row of the scope's board (else an agent's view);
+    403 for a scope the caller belongs to neither inside nor above."""
+    if principal.is_admin:
+        return True
+    if principal.role is not Role.AGENT and principal.unit is not None:
+        target = await reads.member(session, scope_kind, scope_id)
+        if target is not None and principal.unit in target.units:
+            return True
+        own = await reads.unit_member(session, principal.unit)
+        if own is not None and scope_id in own.units:
+            return False
+        raise out_of_reach()
+    me = await reads.member(session, "agent", principal.subject)
+    if principal.role is Role.AGENT and me is not None and scope_id in me.units:
+        return False
+    raise out_of_reach()

@@ -1,0 +1,69 @@
+"""Request dependencies of the garden API: who asks, the transaction, the clock and the
+service's parts, in one `Call`; the OpenAPI entries of error answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from services.garden.config import GardenSettings
+from services.garden.metrics import GardenMetrics
+from shared.auth.tokens import CurrentPrincipal
+from shared.errors import ERROR_SCHEMA
+from shared.web import RequestSession, RequestTime
+
+
+@dataclass
+class CallContext:
+    """What every garden request carries."""
+
+    request: Request
+    principal: CurrentPrincipal
+    session: RequestSession
+    now: RequestTime
+
+    @property
+    def settings(self) -> GardenSettings:
+        settings: GardenSettings = self.request.app.state.settings
+        return settings
+
+    @property
+    def metrics(self) -> GardenMetrics:
+        metrics: GardenMetrics = self.request.app.state.metrics
+        return metrics
+
+    def after_commit(self) -> None:
+        """Wake the outbox relay (call once the transaction committed)."""
+        self.request.app.state.after_commit()
+
+    def today(self, center_id: str | None) -> date:
+        """Return the business day of a center now."""
+        return self.now.astimezone(self.settings.zone_of(center_id)).date()
+
+
+Call = Annotated[CallContext, Depends()]
+
+_ANSWERS = {
+    304: ("not_modified", "the client's copy is current (If-None-Match)"),
+    401: ("unauthenticated", "a bearer token is required"),
+    403: ("forbidden", "this owner is outside what you may see"),
+    409: ("nothing_ripe", "there is no ripe fruit to harvest"),
+    422: ("invalid", "the request is invalid"),
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries of the error answers a route gives, in the common error shape."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        code, message = _ANSWERS[status]
+        if status == 304:
+            out[status] = {"description": message}
+            continue
+        example = {"error": {"code": code, "message": message, "details": []}}
+        content = {"application/json": {"schema": ERROR_SCHEMA, "example": example}}
+        out[status] = {"description": message, "content": content}
+    return out

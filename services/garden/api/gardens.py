@@ -1,0 +1,113 @@
+"""Gardens: an agent's garden, a unit's garden, pictures of plants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from services.garden.api.access import readable
+from services.garden.api.deps import Call, CallContext, errors
+from services.garden.api.http import conditional, conditional_json
+from services.garden.api.schemas import AgentGarden, UnitGarden
+from services.garden.domain.config import PlantState
+from services.garden.pictures import plant_svg
+from services.garden.reading import config_on, owner_plants, recent_days, unit_members
+from services.garden.repo import reads
+from shared.vocabulary import OwnerKind, UnitKind
+
+router = APIRouter(prefix="/v1", tags=["gardens"])
+Indicator = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+SVG = "image/svg+xml"
+
+
+@router.get(
+    "/agents/{agent_id}/garden",
+    response_model=AgentGarden,
+    responses=errors(304, 401, 403, 422),
+    summary="An agent's garden",
+)
+async def agent_garden(agent_id: str, call: Call) -> Response:
+    """Per plant: indicator, fruit, stage, state, growth, ripe fruit, today's preview points;
+    the star level and the last 30 days of points per indicator."""
+    place = await readable(call.session, call.principal, "agent", agent_id)
+    center = place.center_id if place else None
+    today = call.today(center)
+    config = await config_on(call.session, center or "", today)
+    stars, average, days = await recent_days(call.session, "agent", agent_id, today, config)
+    document = AgentGarden(
+        agent_id=agent_id,
+        today=today,
+        star_level=stars,
+        average_points=average,
+        plants=await owner_plants(call.session, "agent", agent_id, today),
+        days=days,
+    )
+    return conditional_json(call.request, document)
+
+
+@router.get(
+    "/units/{kind}/{unit_id}/garden",
+    response_model=UnitGarden,
+    responses=errors(304, 401, 403, 422),
+    summary="A team's, department's or center's garden",
+)
+async def unit_garden(kind: UnitKind, unit_id: str, call: Call) -> Response:
+    """The unit's own plants, the agents of its subtree with each one's state per indicator,
+    and the A/B/C split per indicator."""
+    place = await readable(call.session, call.principal, kind, unit_id)
+    today = call.today(place.center_id if place else None)
+    plants = await owner_plants(call.session, kind, unit_id, today)
+    indicators = {p.indicator for p in plants}
+    members, split = await unit_members(call.session, kind, unit_id, indicators)
+    document = UnitGarden(
+        kind=kind, unit_id=unit_id, today=today, plants=plants, members=members, split=split
+    )
+    return conditional_json(call.request, document)
+
+
+async def picture(call: CallContext, kind: OwnerKind, owner_id: str, indicator: str) -> Response:
+    """Draw a plant the caller may see (a healthy seed before it grew)."""
+    place = await readable(call.session, call.principal, kind, owner_id)
+    center = place.center_id if place else None
+    row = await reads.plant(call.session, kind, owner_id, indicator)
+    config = await config_on(call.session, center or "", call.today(center))
+    state: PlantState = "healthy"
+    stage, ripe, fruit = 0, 0, config.fruit_for(indicator)
+    if row is not None:
+        stage, state = row["stage"], row["state"]
+        ripe = max(0, row["fruit_ripened"] - row["fruit_harvested"])
+        fruit = row["fruit"] or fruit
+    svg = plant_svg(stage, state, ripe, fruit, title=f"{owner_id} — {indicator}")
+    cache = f"private, max-age={call.settings.picture_max_age_seconds}"
+    return conditional(call.request, svg.encode(), media_type=SVG, cache_control=cache)
+
+
+_PICTURE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {SVG: {"example": "<svg …>…</svg>"}}, "description": "SVG, 200 × 240"},
+    **errors(304, 401, 403, 422),
+}
+
+
+@router.get(
+    "/agents/{agent_id}/plants/{indicator}.svg",
+    response_class=Response,
+    responses=_PICTURE,
+    summary="A picture of an agent's plant",
+)
+async def agent_plant_picture(agent_id: str, indicator: Indicator, call: Call) -> Response:
+    """The plant drawn at its stage and state with its ripe fruit."""
+    return await picture(call, "agent", agent_id, indicator)
+
+
+@router.get(
+    "/units/{kind}/{unit_id}/plants/{indicator}.svg",
+    response_class=Response,
+    responses=_PICTURE,
+    summary="A picture of a unit's plant",
+)
+async def unit_plant_picture(
+    kind: UnitKind, unit_id: str, indicator: Indicator, call: Call
+) -> Response:
+    """The unit's plant drawn at its stage and state with its ripe fruit."""
+    return await picture(call, kind, unit_id, indicator)

@@ -1,0 +1,106 @@
+"""Leaderboards (成果排行榜): fruit harvested in a day, ISO week or month of a scope."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Literal, cast
+
+from fastapi import APIRouter, Query, Response
+
+from services.garden.api.access import board_view
+from services.garden.api.deps import Call, errors
+from services.garden.api.http import conditional_json
+from services.garden.api.schemas import LeaderboardOut, MineOut, StandingOut
+from services.garden.domain.leaderboard import (
+    Collected,
+    PeriodKind,
+    period_of,
+    rank_owners,
+    visible_entries,
+)
+from services.garden.reading import config_on
+from services.garden.repo import harvests as harvest_store
+from services.garden.repo import reads
+from shared.errors import ApiError
+from shared.vocabulary import UNIT_KINDS, UnitKind, problem
+
+router = APIRouter(prefix="/v1", tags=["leaderboards"])
+PERIODS = ("day", "week", "month")
+
+
+def parse_scope(value: str) -> tuple[UnitKind, str]:
+    """Read `team:ID`, `department:ID` or `center:ID`."""
+    kind, _, unit = value.partition(":")
+    if kind not in UNIT_KINDS or not unit:
+        raise ApiError(
+            422,
+            "the scope is invalid",
+            details=[dict(problem("scope", "team|department|center:<id>"))],
+        )
+    return kind, unit
+
+
+def parse_period(value: str) -> tuple[PeriodKind, date]:
+    """Read `day:YYYY-MM-DD`, `week:YYYY-MM-DD` or `month:YYYY-MM-DD` (any day inside it)."""
+    kind, _, day = value.partition(":")
+    try:
+        if kind in PERIODS:
+            return cast(PeriodKind, kind), date.fromisoformat(day)
+    except ValueError:
+        pass
+    raise ApiError(
+        422, "the period is invalid", details=[dict(problem("period", "day|week|month:YYYY-MM-DD"))]
+    )
+
+
+@router.get(
+    "/leaderboards",
+    response_model=LeaderboardOut,
+    responses=errors(304, 401, 403, 422),
+    summary="Owners ranked by fruit harvested",
+)
+async def leaderboard(
+    call: Call,
+    scope: Annotated[str, Query(description="team:ID, department:ID or center:ID")],
+    period: Annotated[str, Query(description="day:DATE, week:DATE or month:DATE")],
+    fruit: Annotated[str | None, Query(description="count only this fruit kind")] = None,
+    owners: Annotated[
+        Literal["agent", "team"],
+        Query(description="rank agents, or teams (of a department or center)"),
+    ] = "agent",
+) -> Response:
+    """Fruit harvested in the period by the scope's members, competition-ranked (1, 2, 2, 4).
+    Leaders and admins see every row of their scope; agents the top rows, their
+    neighbourhood and their own row (`me`)."""
+    session, principal = call.session, call.principal
+    kind, unit = parse_scope(scope)
+    span = parse_period(period)
+    sees_all = await board_view(session, principal, unit, kind)
+    place = await reads.member(session, kind, unit)
+    center = place.center_id if place else unit
+    window = period_of(*span)
+    members = await reads.members_of(session, kind, unit, owners=owners)
+    collected = [
+        Collected(harvest_id, owner, day, kind_of_fruit, count)
+        for harvest_id, owner_kind, owner, day, kind_of_fruit, count in await harvest_store.harvests_in(
+            session, center, window.start, window.end, fruit
+        )
+        if owner_kind == owners
+    ]
+    ranked = rank_owners(collected, period=window, members=members, fruit=fruit)
+    config = await config_on(session, center, window.start)
+    board = visible_entries(ranked, principal.subject, "admin" if sees_all else "agent", config)
+    document = LeaderboardOut(
+        scope=scope,
+        period=period,
+        start=window.start,
+        end=window.end - timedelta(days=1),
+        fruit=fruit,
+        owners=owners,
+        entries=[
+            StandingOut(rank=s.rank, owner=s.owner_id, name=s.name, fruit=s.fruit)
+            for s in board.entries
+        ],
+        me=MineOut(rank=board.me.rank, fruit=board.me.fruit) if board.me else None,
+    )
+    return conditional_json(call.request, document)

@@ -1,0 +1,202 @@
+"""Garden tables: plants and the settled days they grow from, previews, the timeline,
+harvests, the member view, configuration versions and idempotency records.
+
+A plant is (owner_kind, owner_id, indicator). Its row is derived: the consumer
+regrows it from its stored days (`garden_plant_days`) with the configuration
+in force on each day, so a replay or a late revision recomputes the same row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from shared.models import timestamp_now
+
+NAME = 128
+"""Longest owner id, unit id, indicator code or fruit kind (the contracts' `Name`)."""
+ENTRY_ID = 256
+"""Longest timeline entry or harvest id (the contracts' event id)."""
+_OWNER_KINDS = "owner_kind IN ('agent', 'team', 'department', 'center')"
+
+
+def _name(*, primary_key: bool = False, nullable: bool = False) -> Any:
+    return Field(sa_column=Column(String(NAME), primary_key=primary_key, nullable=nullable))
+
+
+def _optional_name() -> Any:
+    return Field(default=None, sa_column=Column(String(NAME), nullable=True))
+
+
+def _column(type_: Any, *, nullable: bool = False) -> Any:
+    return Field(sa_column=Column(type_, nullable=nullable))
+
+
+class GardenPlant(SQLModel, table=True):
+    """One owner's plant for one indicator, as grown from its settled days."""
+
+    __tablename__ = "garden_plants"
+    __table_args__ = (
+        CheckConstraint(_OWNER_KINDS, name="ck_garden_plants_owner_kind"),
+        Index("ix_garden_plants_center", "center_id"),
+        Index("ix_garden_plants_ripe", "center_id", "owner_kind", "owner_id"),
+    )
+
+    owner_kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    owner_id: str = _name(primary_key=True)
+    indicator: str = _name(primary_key=True)
+    center_id: str = _name()
+    department_id: str | None = _optional_name()
+    team_id: str | None = _optional_name()
+    fruit: str | None = _optional_name()
+    stage: int = _column(SmallInteger)
+    growth: float = _column(Float)
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    cycle: int = _column(Integer)
+    fruit_ripened: int = _column(Integer)
+    fruit_harvested: int = _column(Integer)
+    last_rated: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    updated_at: datetime | None = timestamp_now()
+
+
+class GardenPlantDay(SQLModel, table=True):
+    """A settled day of a plant (the copy that counts: highest revision, then content)."""
+
+    __tablename__ = "garden_plant_days"
+
+    owner_kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    owner_id: str = _name(primary_key=True)
+    indicator: str = _name(primary_key=True)
+    business_date: date = Field(sa_column=Column(Date, primary_key=True))
+    points: float = _column(Float)
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    revision: int = _column(Integer)
+    fruit: str | None = _optional_name()
+
+
+class GardenPreview(SQLModel, table=True):
+    """The latest `score.previewed` of a plant for an open day (grows nothing)."""
+
+    __tablename__ = "garden_previews"
+
+    owner_kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    owner_id: str = _name(primary_key=True)
+    indicator: str = _name(primary_key=True)
+    business_date: date = Field(sa_column=Column(Date, primary_key=True))
+    points: float = _column(Float)
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    revision: int = _column(Integer)
+
+
+class GardenTimelineEntry(SQLModel, table=True):
+    """Something that happened to a plant; each entry is one event of `cc.garden.v1`."""
+
+    __tablename__ = "garden_timeline"
+    __table_args__ = (Index("ix_garden_timeline_owner", "owner_kind", "owner_id", "seq"),)
+
+    entry_id: str = Field(sa_column=Column(String(ENTRY_ID), primary_key=True))
+    seq: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), nullable=False)
+    )
+    owner_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    owner_id: str = _name()
+    indicator: str = _name()
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    business_date: date = _column(Date)
+    detail: dict[str, Any] = _column(JSONB)
+    recorded_at: datetime | None = timestamp_now()
+
+
+class GardenHarvest(SQLModel, table=True):
+    """A lot of fruit collected from a plant: fruit `first_fruit`..`through_fruit`."""
+
+    __tablename__ = "garden_harvests"
+    __table_args__ = (
+        CheckConstraint("trigger IN ('owner', 'automatic')", name="ck_garden_harvests_trigger"),
+        Index("ix_garden_harvests_plant", "owner_kind", "owner_id", "indicator"),
+        Index("ix_garden_harvests_period", "center_id", "business_date"),
+    )
+
+    harvest_id: str = Field(sa_column=Column(String(ENTRY_ID), primary_key=True))
+    owner_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    owner_id: str = _name()
+    indicator: str = _name()
+    center_id: str = _name()
+    fruit: str = _name()
+    first_fruit: int = _column(Integer)
+    through_fruit: int = _column(Integer)
+    count: int = _column(Integer)
+    trigger: str = Field(sa_column=Column(String(16), nullable=False))
+    harvested_by: str | None = _optional_name()
+    business_date: date = _column(Date)
+    harvested_at: datetime | None = timestamp_now()
+
+
+class GardenMember(SQLModel, table=True):
+    """Where an owner sits in the organisation as of its latest settled day (from the scores)."""
+
+    __tablename__ = "garden_members"
+    __table_args__ = (
+        CheckConstraint(_OWNER_KINDS, name="ck_garden_members_owner_kind"),
+        Index("ix_garden_members_team", "team_id"),
+        Index("ix_garden_members_department", "department_id"),
+        Index("ix_garden_members_center", "center_id"),
+    )
+
+    owner_kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    owner_id: str = _name(primary_key=True)
+    center_id: str = _name()
+    department_id: str | None = _optional_name()
+    team_id: str | None = _optional_name()
+    name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    as_of: date = _column(Date)
+    updated_at: datetime | None = timestamp_now()
+
+
+class GardenConfigVersion(SQLModel, table=True):
+    """A center's garden configuration from `effective_from` on (admin `PUT /v1/config/garden`)."""
+
+    __tablename__ = "garden_config_versions"
+    __table_args__ = (
+        Index("ix_garden_config_versions_lookup", "center_id", "effective_from", "id"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    center_id: str = _name()
+    effective_from: date = _column(Date)
+    document: dict[str, Any] = _column(JSONB)
+    created_by: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = timestamp_now()
+
+
+class GardenIdempotency(SQLModel, table=True):
+    """The first answer to a request with an `Idempotency-Key` (per caller)."""
+
+    __tablename__ = "garden_idempotency"
+    __table_args__ = (Index("ix_garden_idempotency_age", "created_at"),)
+
+    principal: str = Field(sa_column=Column(String(NAME), primary_key=True))
+    key: str = Field(sa_column=Column(String(NAME), primary_key=True))
+    route: str = Field(sa_column=Column(Text, nullable=False))
+    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    status: int = _column(SmallInteger)
+    response: dict[str, Any] = _column(JSONB)
+    created_at: datetime | None = timestamp_now()

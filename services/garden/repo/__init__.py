@@ -1,0 +1,1 @@
+"""Garden SQL by caller; nothing here commits (the handler or the request decides)."""
