@@ -7,11 +7,15 @@ configuration fails fast with pydantic's message naming the variable.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
-from typing import Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.vocabulary import DEFAULT_TIMEZONE
 
 S = TypeVar("S", bound="ServiceSettings")
 
@@ -71,3 +75,70 @@ class ServiceSettings(BaseSettings):
 def get_settings(cls: type[S]) -> S:
     """Build (once) and return the settings of class `cls` from the environment."""
     return cls()
+
+
+def listed(value: Any) -> Any:
+    """Read `a,b` or a JSON list from the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+def mapped(value: Any) -> Any:
+    """Read `C1=Asia/Shanghai,C2=America/New_York` or a JSON object from the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            return json.loads(text)
+        pairs = (part.split("=", 1) for part in text.split(",") if "=" in part)
+        return {key.strip(): zone.strip() for key, zone in pairs}
+    return value
+
+
+def known_zone(name: str) -> ZoneInfo:
+    """Return the IANA time zone `name`, or raise ValueError naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+class CenterZones(BaseSettings):
+    """Settings of a service that needs each center's time zone but does not own the org:
+    `CENTER_TIMEZONES` (`C1=Asia/Shanghai,C2=America/New_York` or a JSON object) and
+    `DEFAULT_TIMEZONE` for a center not listed."""
+
+    default_timezone: str = Field(
+        default=DEFAULT_TIMEZONE, description="the zone of a center not listed"
+    )
+    center_timezones: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description="`C1=Asia/Shanghai,C2=…`: each center's zone"
+    )
+
+    @field_validator("center_timezones", mode="before")
+    @classmethod
+    def _read_zones(cls, value: Any) -> Any:
+        return mapped(value)
+
+    @field_validator("center_timezones", mode="after")
+    @classmethod
+    def _known_zones(cls, value: dict[str, str]) -> dict[str, str]:
+        for center, zone in value.items():
+            try:
+                known_zone(zone)
+            except ValueError as exc:
+                raise ValueError(f"{exc} for center {center!r}") from None
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_default(cls, value: str) -> str:
+        known_zone(value)
+        return value
+
+    def zone_of(self, center_id: str | None) -> ZoneInfo:
+        """Return the time zone of a center (the default for one not listed)."""
+        return ZoneInfo(self.center_timezones.get(center_id or "", self.default_timezone))

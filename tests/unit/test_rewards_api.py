@@ -171,4 +171,4 @@ def test_limit_periods_follow_the_centers_zone() -> None:
     assert str(settings.zone_of("C2")) == "America/New_York"
     assert str(settings.zone_of("C1")) == "Asia/Shanghai" == str(settings.zone_of(None))
     with pytest.raises(ValueError):
-        RewardsSettings(timezone="Mars/Olympus")
+        RewardsSettings(default_timezone="Mars/Olympus")
