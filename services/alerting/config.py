@@ -51,4 +51,8 @@ class AlertingSettings(ServiceSettings):
     def _provider_complete(self) -> AlertingSettings:
         if self.sms_provider == "http" and not self.sms_http_url:
             raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")
+        if self.sms_provider == "http" and not self.sms_receipt_token:
+            # Receipts mark SMS delivered or failed: without a token anyone who reaches
+            # the port could rewrite every SMS's status.
+            raise ValueError("SMS_PROVIDER=http needs SMS_RECEIPT_TOKEN (receipts are checked)")
         return self
