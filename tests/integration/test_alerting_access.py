@@ -40,7 +40,9 @@ async def alerting(kafka: str, database: str, sink: Sink) -> AsyncIterator[httpx
 
 
 @pytest.fixture(scope="module")
-async def escalated(alerting: httpx.AsyncClient, ingest_module: httpx.AsyncClient) -> dict:
+async def escalated(
+    alerting: httpx.AsyncClient, ingest_module: httpx.AsyncClient
+) -> AsyncIterator[dict]:
     """An incident at L2 (status `escalated`) of a rule of `DEPARTMENT` whose L3 names
     the user `vp-zhao`."""
     cat = category()
@@ -59,7 +61,17 @@ async def escalated(alerting: httpx.AsyncClient, ingest_module: httpx.AsyncClien
 
     incident = await wait_for(found, within=30)
     await wait_for(lambda: _sms(alerting, incident["id"], 2))
-    return incident
+    yield incident
+    # Resolve it and let its resolution SMS go out here, so no later test's gateway gets
+    # them (a new rule set would resolve it as orphaned).
+    done = await alerting.post(f"/v1/incidents/{incident['id']}/resolve", headers=token())
+    assert done.status_code == 200, done.text
+
+    async def all_sent() -> bool:
+        sms = await _sms(alerting, incident["id"], 4) or []
+        return bool(sms) and all(m["status"] in ("sent", "delivered") for m in sms)
+
+    await wait_for(all_sent, within=30)
 
 
 @pytest.fixture(scope="module")
