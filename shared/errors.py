@@ -10,7 +10,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+UNSTORABLE_SQLSTATES = frozenset({"22021", "22P05"})
+"""character_not_in_repertoire (a NUL in text), untranslatable_character (a NUL in jsonb)."""
 
 _CODES = {
     400: "bad_request",
@@ -81,6 +89,21 @@ def error_response(error: ApiError) -> JSONResponse:
     )
 
 
+def unstorable_input(exc: BaseException) -> bool:
+    """Whether a database error says a request's value cannot be stored or passed at all:
+    a NUL character in text, or an integer beyond the 64 bits of a bigint parameter."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) in UNSTORABLE_SQLSTATES:
+            return True
+        if "invalid input for query argument" in str(current) and "out of" in str(current):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error the app answers use the common shape."""
 
@@ -105,6 +128,21 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(error_body("invalid", "request is invalid", details), status_code=422)
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # Input the database cannot hold is the caller's mistake (422); anything else is
+        # a server error and is raised on.
+        if not unstorable_input(exc):
+            raise exc
+        log.info("request refused: value cannot be stored", path=request.url.path)
+        return error_response(
+            ApiError(
+                422,
+                "a value of the request cannot be stored (a NUL character, or an integer "
+                "beyond 64 bits)",
+            )
+        )
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -1,7 +1,10 @@
 """Alerting API: incidents, acknowledge/resolve, rules, silences, receipts.
 
 Who may do what:
-- read incidents, acknowledge, resolve: `manager` or `admin`;
+- read incidents, acknowledge, resolve: `admin` (every incident), or a `manager` for
+  the incidents of the department their token's `unit` names (the rule's responsible
+  department) and of the rules whose ladder names them (`user`); other incidents are
+  404 to them, as unknown ones are. Phone numbers are masked for everyone but admins;
 - rules and silences: `admin` (silences can also be listed by managers);
 - `POST /v1/sms/receipts`: the SMS gateway, with the receipt token.
 """
@@ -13,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,11 +24,18 @@ from services.alerting import incidents
 from services.alerting.detection import Detector
 from services.alerting.domain.incidents import IncidentClosed, Status
 from services.alerting.domain.surge import ALL_REGIONS, Silence
-from services.alerting.incidents import IncidentNotFound, ManualChange
+from services.alerting.incidents import (
+    ADMIN_SCOPE,
+    IncidentNotFound,
+    IncidentScope,
+    ManualChange,
+    manager_scope,
+    mask_phone,
+)
 from services.alerting.repo import incidents as incident_store
 from services.alerting.repo import rules as rule_store
 from services.alerting.repo import sms as sms_store
-from services.alerting.rules import RuleSetSpec
+from services.alerting.rules import NO_NUL, RuleSetSpec
 from shared.auth.tokens import AdminPrincipal, CurrentPrincipal, Principal, Role
 from shared.db import unit_of_work
 from shared.errors import ApiError
@@ -33,6 +43,13 @@ from shared.vocabulary import problem
 
 router = APIRouter(prefix="/v1", tags=["alerting"])
 STATUSES = {s.value for s in Status}
+UNRESOLVED = "unresolved"
+"""The status filter for every incident not resolved yet (open, escalated, acknowledged);
+`active` is the same."""
+MAX_ID = 2**63 - 1
+"""Ids are PostgreSQL bigints: a larger one names nothing (404), never an error."""
+IncidentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+SilenceId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def require_manager(principal: CurrentPrincipal) -> Principal:
@@ -45,10 +62,27 @@ def require_manager(principal: CurrentPrincipal) -> Principal:
 ManagerPrincipal = Annotated[Principal, Depends(require_manager)]
 
 
+async def incident_scope(request: Request, principal: ManagerPrincipal) -> IncidentScope:
+    """The incidents the caller may read and handle (admins: all, with phone numbers)."""
+    if principal.is_admin:
+        return ADMIN_SCOPE
+    state = _state(request)
+    async with state.sessions() as session:
+        rules = await state.detector.rules.refresh(session)
+    return manager_scope(principal.subject, principal.unit, rules)
+
+
+Scope = Annotated[IncidentScope, Depends(incident_scope)]
+
+
+Text = Annotated[str, Field(pattern=NO_NUL)]
+"""Free text PostgreSQL can store (no NUL character)."""
+
+
 class Note(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: Annotated[str | None, Field(max_length=1000)] = None
+    note: Annotated[Text | None, Field(max_length=1000)] = None
 
 
 class SilenceIn(BaseModel):
@@ -56,11 +90,11 @@ class SilenceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    category: Annotated[str, Field(min_length=1, max_length=128)]
-    region: Annotated[str, Field(min_length=1, max_length=128)] = ALL_REGIONS
+    category: Annotated[Text, Field(min_length=1, max_length=128)]
+    region: Annotated[Text, Field(min_length=1, max_length=128)] = ALL_REGIONS
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    reason: Annotated[str, Field(max_length=1000)] = ""
+    reason: Annotated[Text, Field(max_length=1000)] = ""
 
     @model_validator(mode="after")
     def _range(self) -> SilenceIn:
@@ -70,10 +104,10 @@ class SilenceIn(BaseModel):
 
 
 class ReceiptIn(BaseModel):
-    id: Annotated[str, Field(min_length=1, max_length=128)]
+    id: Annotated[Text, Field(min_length=1, max_length=128)]
     status: Literal["delivered", "failed"]
-    provider_id: str | None = None
-    error: Annotated[str | None, Field(max_length=1000)] = None
+    provider_id: Annotated[Text | None, Field(max_length=256)] = None
+    error: Annotated[Text | None, Field(max_length=1000)] = None
 
 
 def _state(request: Request) -> Any:
@@ -87,20 +121,28 @@ def _incident_out(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("/incidents")
 async def list_incidents(
     request: Request,
-    _: ManagerPrincipal,
+    scope: Scope,
     status: Annotated[
         str | None,
-        Query(description="comma-separated: open, escalated, acknowledged, resolved, active"),
+        Query(
+            description="comma-separated: unresolved (every incident not resolved: open, "
+            "escalated, acknowledged; `active` is the same), or the lifecycle statuses open "
+            "(L1, not acknowledged), escalated, acknowledged, resolved",
+            max_length=200,
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(description="page: incidents with a smaller id")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="page: incidents with a smaller id")
+    ] = None,
 ) -> dict[str, Any]:
-    """List incidents, newest first (`status=active` means not resolved)."""
+    """List incidents, newest first. `status=unresolved` lists everything that still needs
+    attention; `status=open` is only the lifecycle status open (not escalated)."""
     statuses: list[str] | None = None
     if status:
         wanted = {s.strip() for s in status.split(",") if s.strip()}
-        if "active" in wanted:
-            wanted = (wanted - {"active"}) | (STATUSES - {"resolved"})
+        if wanted & {UNRESOLVED, "active"}:
+            wanted = (wanted - {UNRESOLVED, "active"}) | (STATUSES - {"resolved"})
         unknown = wanted - STATUSES
         if unknown:
             raise ApiError(
@@ -111,20 +153,28 @@ async def list_incidents(
         statuses = sorted(wanted)
     async with _state(request).sessions() as session:
         rows = await incident_store.list_incidents(
-            session, statuses=statuses, limit=limit, before=before
+            session,
+            statuses=statuses,
+            limit=limit,
+            before=before,
+            departments=None if scope.everything else sorted(scope.departments),
+            rule_ids=sorted(scope.rule_ids),
         )
     return {"incidents": [_incident_out(r) for r in rows]}
 
 
 @router.get("/incidents/{incident_id}")
-async def get_incident(request: Request, incident_id: int, _: ManagerPrincipal) -> dict[str, Any]:
-    """An incident with its audit trail and every SMS sent about it."""
+async def get_incident(request: Request, incident_id: IncidentId, scope: Scope) -> dict[str, Any]:
+    """An incident with its audit trail and every SMS sent about it (phone numbers masked
+    for everyone but admins)."""
     async with _state(request).sessions() as session:
         row = await incident_store.incident_row(session, incident_id)
-        if row is None:
+        if row is None or not scope.covers(row):
             raise ApiError(404, f"incident {incident_id} not found")
         trail = await incident_store.incident_events(session, incident_id)
         sms = await sms_store.incident_sms(session, incident_id)
+    if not scope.phones:
+        sms = [{**m, "phone": mask_phone(m["phone"])} for m in sms]
     return {**_incident_out(row), "audit": trail, "sms": sms}
 
 
@@ -132,11 +182,20 @@ IncidentChange = Callable[[AsyncSession, Detector, ManualChange], Awaitable[dict
 
 
 async def _change(
-    request: Request, change: IncidentChange, incident_id: int, who: Principal, body: Note | None
+    request: Request,
+    change: IncidentChange,
+    incident_id: int,
+    who: Principal,
+    scope: IncidentScope,
+    body: Note | None,
 ) -> dict[str, Any]:
     state = _state(request)
     what = ManualChange(
-        incident_id, by=who.subject, note=body.note if body else None, wall=datetime.now(UTC)
+        incident_id,
+        by=who.subject,
+        note=body.note if body else None,
+        wall=datetime.now(UTC),
+        scope=scope,
     )
     try:
         async with unit_of_work(state.sessions) as session:
@@ -151,19 +210,27 @@ async def _change(
 
 @router.post("/incidents/{incident_id}/ack")
 async def acknowledge_incident(
-    request: Request, incident_id: int, who: ManagerPrincipal, body: Note | None = None
+    request: Request,
+    incident_id: IncidentId,
+    who: ManagerPrincipal,
+    scope: Scope,
+    body: Note | None = None,
 ) -> dict[str, Any]:
     """Acknowledge: stops time-based escalation and repeats; volume still escalates.
     Idempotent; 409 when the incident is resolved."""
-    return await _change(request, incidents.acknowledge, incident_id, who, body)
+    return await _change(request, incidents.acknowledge, incident_id, who, scope, body)
 
 
 @router.post("/incidents/{incident_id}/resolve")
 async def resolve_incident(
-    request: Request, incident_id: int, who: ManagerPrincipal, body: Note | None = None
+    request: Request,
+    incident_id: IncidentId,
+    who: ManagerPrincipal,
+    scope: Scope,
+    body: Note | None = None,
 ) -> dict[str, Any]:
     """Resolve by hand: everyone alerted gets a resolution SMS. Idempotent."""
-    return await _change(request, incidents.resolve, incident_id, who, body)
+    return await _change(request, incidents.resolve, incident_id, who, scope, body)
 
 
 @router.get("/rules")
@@ -218,7 +285,7 @@ async def list_silences(request: Request, _: ManagerPrincipal) -> dict[str, Any]
 
 
 @router.delete("/silences/{silence_id}", status_code=204)
-async def delete_silence(request: Request, silence_id: int, _: AdminPrincipal) -> None:
+async def delete_silence(request: Request, silence_id: SilenceId, _: AdminPrincipal) -> None:
     """End a silence early."""
     async with unit_of_work(_state(request).sessions) as session:
         if not await rule_store.delete_silence(session, silence_id):
@@ -227,12 +294,13 @@ async def delete_silence(request: Request, silence_id: int, _: AdminPrincipal) -
 
 @router.post("/sms/receipts", tags=["sms gateway"])
 async def sms_receipt(request: Request, body: ReceiptIn) -> dict[str, Any]:
-    """Delivery receipt from the HTTP SMS gateway (bearer = the receipt token)."""
-    expected = _state(request).settings.sms_receipt_token
-    if expected:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise ApiError(401, "a valid receipt token is required")
+    """Delivery receipt from the HTTP SMS gateway (bearer = the receipt token). Without a
+    configured `SMS_RECEIPT_TOKEN` (only possible with the smpp or log provider) no
+    receipt is accepted."""
+    expected = _state(request).settings.sms_receipt_token or ""
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, "a valid receipt token is required")
     matched = await _state(request).dispatcher.record_receipt(
         body.id, body.provider_id, body.status, body.error
     )

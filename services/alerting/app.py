@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 
 from services.alerting.api import router
-from services.alerting.config import AlertingSettings
+from services.alerting.config import SMPP_TIMEOUT_SECONDS, AlertingSettings
 from services.alerting.detection import PRODUCER, Detector, RuleBook, seed_default_rules
 from services.alerting.dispatcher import SmsDispatcher
 from services.alerting.domain.sms import RecipientRateLimit
@@ -52,6 +52,7 @@ def make_provider(settings: AlertingSettings) -> SmsProvider:
             system_id=settings.smpp_system_id,
             password=settings.smpp_password,
             source=settings.smpp_source_addr,
+            timeout=SMPP_TIMEOUT_SECONDS,
         )
     return LogProvider()
 

@@ -9,6 +9,9 @@ from pydantic import Field, model_validator
 from shared.settings import ServiceSettings
 from shared.vocabulary import DEFAULT_TIMEZONE
 
+SMPP_TIMEOUT_SECONDS = 10.0
+"""How long the SMPP provider waits for a submit_sm_resp."""
+
 
 class AlertingSettings(ServiceSettings):
     """Settings of the alerting service; SMS provider settings are checked at start."""
@@ -51,4 +54,17 @@ class AlertingSettings(ServiceSettings):
     def _provider_complete(self) -> AlertingSettings:
         if self.sms_provider == "http" and not self.sms_http_url:
             raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")
+        if self.sms_provider == "http" and not self.sms_receipt_token:
+            # Receipts mark SMS delivered or failed: without a token anyone who reaches
+            # the port could rewrite every SMS's status.
+            raise ValueError("SMS_PROVIDER=http needs SMS_RECEIPT_TOKEN (receipts are checked)")
+        timeout = {"http": self.sms_http_timeout_seconds, "smpp": SMPP_TIMEOUT_SECONDS}.get(
+            self.sms_provider, 0.0
+        )
+        if self.sms_lease_seconds <= timeout:
+            # A lease renewed before each group must outlast the group's provider calls.
+            raise ValueError(
+                f"SMS_LEASE_SECONDS ({self.sms_lease_seconds:g}) must exceed the provider's "
+                f"timeout ({timeout:g} s)"
+            )
         return self

@@ -3,15 +3,23 @@
 Checkpoint order, per round:
   1. one transaction: lock the SMS due now (`FOR UPDATE SKIP LOCKED`, so
      instances share the work), hold back those over a recipient's rate limit
-     (they wait, never dropped), lease the rest (`sending`, `attempts + 1`,
-     `lease_until`), commit;
-  2. hand each to the provider with its stable key `sms-{id}` — in id order
-     per incident and level, so L1 hears before L2;
-  3. one transaction: record each outcome — sent/delivered, a retry with
+     (they wait, never dropped), lease the rest (`sending`, `attempts + 1` —
+     the lease's number — and `lease_until`), commit;
+  2. per incident and level, in id order (L1 hears before L2): renew the
+     leases of everything the round has still to send (one short transaction;
+     an SMS another instance took over meanwhile is dropped from the round),
+     hand the group to the provider, each SMS with its stable key `sms-{id}`,
+     and record each outcome in one transaction — sent/delivered, a retry with
      exponential backoff, or failed (refused, or out of attempts).
-A crash after 1 leaves leases that run out; the SMS are sent again with the
-same key, which the HTTP gateway deduplicates. Nothing is lost: an SMS
-leaves the table's queue only as sent, delivered or failed.
+Every outcome is fenced by the lease: it is written only while the row still
+carries this sender's lease number and is `sending`, so a sender that
+outlived its lease (a slow gateway) and was taken over writes nothing, and no
+write moves a delivered SMS back. Renewing before each group keeps a round of
+many groups from outliving its lease (one group takes at most the provider's
+timeout, which the settings keep below `SMS_LEASE_SECONDS`). A crash after 1 leaves leases that run out;
+the SMS are sent again with the same key, which the HTTP gateway
+deduplicates. Nothing is lost: an SMS leaves the table's queue only as sent,
+delivered or failed.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from services.alerting.providers import (
     ReceiptStatus,
     SmsProvider,
     SmsRefused,
+    SmsUnconfirmed,
 )
 from services.alerting.repo import sms as sms_store
 from shared.logging import get_logger
@@ -82,23 +91,40 @@ class SmsDispatcher:
                 history = sends.setdefault(message.phone, [])
                 allowed = self._rate_limit.next_allowed(history, now)
                 if allowed > now:
-                    await sms_store.postpone_sms(session, message.id, allowed, "rate limited")
+                    await sms_store.hold_back_sms(session, message.id, allowed, "rate limited")
                     self._metrics.sms.labels(self._provider.name, "rate_limited").inc()
                     continue
                 history.append(now)
                 ready.append(message)
             await sms_store.lease_sms(session, [m.id for m in ready], now + self._lease)
-        outcomes: list[tuple[sms_store.DueSms, Handed | Exception]] = []
         ordered = sorted(ready, key=lambda m: (m.incident_id, m.level, m.id))
-        for _, group in groupby(ordered, key=lambda m: (m.incident_id, m.level)):
-            batch = list(group)
-            results = await asyncio.gather(*(self._send(m) for m in batch), return_exceptions=True)
-            for message, result in zip(batch, results, strict=True):
-                if isinstance(result, BaseException) and not isinstance(result, Exception):
-                    raise result
-                outcomes.append((message, result))
-        await self._record(outcomes)
+        groups = [list(g) for _, g in groupby(ordered, key=lambda m: (m.incident_id, m.level))]
+        while groups:
+            groups = await self._renew([m for group in groups for m in group])
+            if groups:
+                await self._send_group(groups.pop(0))
         return len(due)
+
+    async def _renew(self, pending: list[sms_store.DueSms]) -> list[list[sms_store.DueSms]]:
+        """Renew the leases of what this round has still to send (one short transaction);
+        return it by group, without the SMS another instance took over meanwhile."""
+        async with self._sessions() as session, session.begin():
+            held = await sms_store.renew_leases(session, pending, self._wall() + self._lease)
+        for message in pending:
+            if message.id not in held:
+                self._lost(message, "send")
+        kept = [m for m in pending if m.id in held]
+        return [list(g) for _, g in groupby(kept, key=lambda m: (m.incident_id, m.level))]
+
+    async def _send_group(self, batch: list[sms_store.DueSms]) -> None:
+        """Send one incident level's SMS together and record their outcomes."""
+        results = await asyncio.gather(*(self._send(m) for m in batch), return_exceptions=True)
+        outcomes: list[tuple[sms_store.DueSms, Handed | Exception]] = []
+        for message, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result
+            outcomes.append((message, result))
+        await self._record(outcomes)
 
     async def _send(self, message: sms_store.DueSms) -> Handed:
         return await self._provider.send(
@@ -110,16 +136,36 @@ class SmsDispatcher:
         name = self._provider.name
         async with self._sessions() as session, session.begin():
             for message, result in outcomes:
-                if isinstance(result, Handed):
-                    delivered = result.status == "delivered"
-                    await sms_store.sms_handed(
+                if isinstance(result, SmsUnconfirmed):
+                    # Resending could deliver it twice: record it sent, say so, count it.
+                    if await sms_store.sms_handed(
                         session,
                         message.id,
+                        lease=message.lease,
+                        provider=name,
+                        provider_message_id=None,
+                        delivered=False,
+                        at=now,
+                        note=f"unconfirmed: {result}"[:1000],
+                    ):
+                        self._metrics.sms_unconfirmed.labels(name).inc()
+                        self._metrics.sms.labels(name, "sent").inc()
+                        log.warning("SMS unconfirmed; not resent", sms=message.id)
+                    else:
+                        self._lost(message, "unconfirmed")
+                elif isinstance(result, Handed):
+                    delivered = result.status == "delivered"
+                    if not await sms_store.sms_handed(
+                        session,
+                        message.id,
+                        lease=message.lease,
                         provider=name,
                         provider_message_id=result.provider_message_id,
                         delivered=delivered,
                         at=now,
-                    )
+                    ):
+                        self._lost(message, "sent")
+                        continue
                     self._metrics.sms.labels(name, "sent").inc()
                     if delivered:
                         self._metrics.sms.labels(name, "delivered").inc()
@@ -127,30 +173,49 @@ class SmsDispatcher:
                         self._metrics.detection_latency.observe(
                             max(0.0, (now - message.detected_at).total_seconds())
                         )
-                elif isinstance(result, SmsRefused) or (message.attempts + 1 >= self._max_attempts):
-                    await sms_store.sms_failed(
-                        session, message.id, provider=name, error=str(result), at=now
-                    )
+                elif isinstance(result, SmsRefused) or (message.lease >= self._max_attempts):
+                    if not await sms_store.sms_failed(
+                        session,
+                        message.id,
+                        lease=message.lease,
+                        provider=name,
+                        error=str(result),
+                        at=now,
+                    ):
+                        self._lost(message, "failed")
+                        continue
                     self._metrics.sms.labels(name, "failed").inc()
                     log.error("SMS failed", sms=message.id, phone=message.phone, error=str(result))
                 else:
                     delay = retry_delay(
-                        message.attempts + 1,
+                        message.lease,
                         base=self._backoff[0],
                         cap=self._backoff[1],
                         jitter=random.random(),
                     )
-                    await sms_store.postpone_sms(
-                        session, message.id, now + timedelta(seconds=delay), str(result)[:1000]
-                    )
+                    if not await sms_store.postpone_sms(
+                        session,
+                        message.id,
+                        lease=message.lease,
+                        until=now + timedelta(seconds=delay),
+                        why=str(result)[:1000],
+                    ):
+                        self._lost(message, "retry")
+                        continue
                     self._metrics.sms.labels(name, "retried").inc()
                     log.warning(
                         "SMS not sent; will retry",
                         sms=message.id,
-                        attempt=message.attempts + 1,
+                        attempt=message.lease,
                         in_seconds=round(delay, 1),
                         error=str(result)[:200],
                     )
+
+    def _lost(self, message: sms_store.DueSms, outcome: str) -> None:
+        """This sender's lease was taken over (or a receipt settled the SMS meanwhile): the
+        SMS is not sent, or its outcome not written; the newer state stands."""
+        self._metrics.sms.labels(self._provider.name, "lease_lost").inc()
+        log.warning("SMS lease lost; left to its new holder", sms=message.id, step=outcome)
 
     async def record_receipt(
         self,

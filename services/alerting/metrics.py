@@ -26,9 +26,15 @@ class AlertingMetrics:
     sms: Counter = counter(
         "alerting_sms_total",
         "SMS state changes by provider and status (queued, sent, delivered, failed, retried, "
-        "rate_limited)",
+        "rate_limited, lease_lost)",
         "provider",
         "status",
+    )
+    sms_unconfirmed: Counter = counter(
+        "alerting_sms_unconfirmed_total",
+        "SMS handed over whose acceptance was never confirmed (SMPP: no submit_sm_resp in "
+        "time); recorded as sent and not resent, so each may have been delivered or lost",
+        "provider",
     )
     sms_backlog: Gauge = gauge("alerting_sms_messages", "SMS in the SMS outbox by status", "status")
     detection_latency: Histogram = histogram(

@@ -57,6 +57,13 @@ class SmsRefused(Exception):
     """The gateway refused the SMS for good (bad number, bad request)."""
 
 
+class SmsUnconfirmed(Exception):
+    """The SMS went out but its acceptance was never confirmed (SMPP: no submit_sm_resp
+    in time): the SMSC may have taken it. It is recorded as sent, counted in
+    `alerting_sms_unconfirmed_total`, and not sent again (a resend could deliver it
+    twice; the protocol has no key to deduplicate on)."""
+
+
 class SmsProvider(Protocol):
     name: str
 

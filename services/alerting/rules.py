@@ -17,7 +17,10 @@ from services.alerting.domain.surge import ALL_REGIONS, SurgeRule
 Phone = Annotated[
     str, Field(pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +8613800000001")
 ]
-Name = Annotated[str, Field(min_length=1, max_length=128)]
+NO_NUL = r"^[^\x00]*$"
+"""PostgreSQL text (and jsonb) cannot hold a NUL character."""
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=NO_NUL)]
+Title = Annotated[str, Field(max_length=128, pattern=NO_NUL)]
 
 
 class RecipientSpec(BaseModel):
@@ -25,7 +28,17 @@ class RecipientSpec(BaseModel):
 
     name: Name
     phone: Phone
-    title: str = ""
+    title: Title = ""
+    user: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=128,
+            pattern=NO_NUL,
+            description="the person's token subject: a manager on the ladder may read, "
+            "acknowledge and resolve the rule's incidents",
+        ),
+    ] = None
 
 
 class LevelSpec(BaseModel):
@@ -34,7 +47,7 @@ class LevelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     level: Annotated[int, Field(ge=1, le=9)]
-    title: str = ""
+    title: Title = ""
     recipients: Annotated[list[RecipientSpec], Field(min_length=1, max_length=50)]
     min_count: Annotated[int | None, Field(ge=1)] = None
     after_minutes: Annotated[float | None, Field(ge=0, le=7 * 24 * 60)] = None

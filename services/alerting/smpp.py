@@ -3,7 +3,8 @@
 `send` queues a submit_sm carrying our key as the library's `log_id` and
 waits for its submit_sm_resp: ESME_ROK means the SMSC took it (its
 `message_id` is kept); throttling or no bind means "try again later"; other
-statuses are refusals. Delivery receipts (deliver_sm with the receipt flag)
+statuses are refusals. No submit_sm_resp in time means the SMSC may have taken
+the SMS: it is reported unconfirmed (`SmsUnconfirmed`), never resent blindly. Delivery receipts (deliver_sm with the receipt flag)
 are correlated back to our key by the library, or to the SMSC message id
 after a restart, and reported through the receipt callback. Chinese text
 goes out as UCS-2; long texts use the message_payload parameter.
@@ -34,6 +35,7 @@ from services.alerting.providers import (
     ReceiptStatus,
     SmsRefused,
     SmsUnavailable,
+    SmsUnconfirmed,
 )
 from shared.logging import get_logger
 
@@ -137,7 +139,10 @@ class SmppProvider:
             try:
                 answer = await asyncio.wait_for(future, self._timeout)
             except TimeoutError as exc:
-                raise SmsUnavailable("no submit_sm_resp in time") from exc
+                raise SmsUnconfirmed(
+                    f"no submit_sm_resp within {self._timeout:g} s: the SMSC may have taken it; "
+                    "not resent"
+                ) from exc
         finally:
             self._pending.pop(sms.key, None)
         if answer.command_status == SmppCommandStatus.ESME_ROK:

@@ -2,6 +2,13 @@
 
 Days are business days of the owner's center (an agent's current center): "today",
 the default end of a range, is the date in that center's time zone.
+
+Who reads what: agents their own scores; admins everything; leaders and managers
+their unit's subtree, day by day for agents — the days an agent sat in the
+caller's subtree are shown, the other days of the range are left out (an agent
+who moved teams keeps the history of their former team from their new leader).
+An agent never in the subtree during the range nor today, and a unit outside
+it, is 403 — whether it exists or not, so the answer tells nothing of other units.
 """
 
 from __future__ import annotations
@@ -16,7 +23,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring.deps import NowDep, SessionDep
 from services.scoring.domain import business_date
-from services.scoring.org.store import agent_unit_path, find_unit, owner_zone, unit_path
+from services.scoring.org.plan import UnitPath
+from services.scoring.org.store import (
+    agent_placements,
+    agent_unit_path,
+    find_unit,
+    owner_zone,
+    unit_path,
+)
 from shared import sql
 from shared.auth.tokens import CurrentPrincipal, Principal, Role
 from shared.errors import ApiError
@@ -48,26 +62,59 @@ async def _business_today(
     return business_date(now, await owner_zone(session, kind, owner_id) or DEFAULT_ZONE)
 
 
-async def _authorize(
-    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str, today: date
-) -> None:
-    """Agents read their own scores; leaders and managers their unit's subtree; admins all."""
+def days_within(
+    placements: list[tuple[date, date | None, UnitPath]], scope: UnitPath, first: date, last: date
+) -> set[date]:
+    """The days of [first, last] on which the agent sat inside `scope` (memberships run
+    from `valid_from` up to, not including, `valid_to`)."""
+    days: set[date] = set()
+    for start, end, path in placements:
+        if not scope.contains(path):
+            continue
+        day = max(start, first)
+        stop = min(end - timedelta(days=1), last) if end is not None else last
+        while day <= stop:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def _outside(owner_id: str) -> ApiError:
+    return ApiError(403, f"{owner_id!r} is outside your unit")
+
+
+async def _readable_days(
+    session: AsyncSession,
+    principal: Principal,
+    kind: OwnerKind,
+    owner_id: str,
+    days: tuple[date, date],
+    today: date,
+) -> set[date] | None:
+    """Which of the days the caller may read (None: all of them); 403 if none may be.
+    Agents read their own scores; leaders and managers their unit's subtree (an agent's
+    day by day); admins all."""
     if principal.is_admin:
-        return
+        return None
     if principal.role is Role.AGENT:
         if kind == "agent" and owner_id == principal.subject:
-            return
+            return None
         raise ApiError(403, "agents read only their own scores")
-    target = (
-        await agent_unit_path(session, owner_id, today)
-        if kind == "agent"
-        else await unit_path(session, kind, owner_id)
-    )
-    if target is None:
-        raise ApiError(404, f"unknown {kind} {owner_id!r}")
     own = await find_unit(session, principal.unit) if principal.unit else None
-    if own is None or not own.contains(target):
-        raise ApiError(403, f"{owner_id!r} is outside your unit")
+    if own is None:
+        raise _outside(owner_id)
+    if kind != "agent":
+        target = await unit_path(session, kind, owner_id)
+        if target is None or not own.contains(target):
+            raise _outside(owner_id)
+        return None
+    first, last = days
+    readable = days_within(await agent_placements(session, owner_id, first, last), own, *days)
+    if not readable:
+        current = await agent_unit_path(session, owner_id, today)
+        if current is None or not own.contains(current):
+            raise _outside(owner_id)
+    return readable
 
 
 async def _scores(
@@ -106,9 +153,14 @@ class ScoresRequest:
     async def days(self, kind: OwnerKind, owner_id: str) -> list[dict[str, Any]]:
         """The owner's scores on the days asked for, once the caller may read them."""
         today = await _business_today(self.session, kind, owner_id, self.now)
-        await _authorize(self.session, self.principal, kind, owner_id, today)
         first, last = requested_days(self.start, self.end, today=today)
-        return await _scores(self.session, kind, owner_id, first, last)
+        readable = await _readable_days(
+            self.session, self.principal, kind, owner_id, (first, last), today
+        )
+        scores = await _scores(self.session, kind, owner_id, first, last)
+        if readable is None:
+            return scores
+        return [d for d in scores if date.fromisoformat(d["date"]) in readable]
 
 
 Scores = Annotated[ScoresRequest, Depends()]

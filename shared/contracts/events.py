@@ -31,8 +31,23 @@ from pydantic import (
 
 from shared.contracts.examples import add_example
 
-Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
-"""An upstream identifier: non-empty, no surrounding white space."""
+ID_PATTERN = r"^[^\s\x00]([^\n\x00]*[^\s\x00])?$"
+"""Non-empty, no surrounding white space, no line break, no NUL (PostgreSQL text
+cannot hold NUL: an id with one would be refused by every consumer's database)."""
+NO_NUL = r"^[^\x00]*$"
+Id = Annotated[StrictStr, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
+"""An upstream identifier: non-empty, no surrounding white space, no NUL."""
+
+DEDUP_KEY_LENGTH = 160
+"""Consumers deduplicate on `{source}/{event_id}`, stored in 160 characters."""
+SOURCE_MAX_LENGTH = 32
+EVENT_ID_MAX_LENGTH = DEDUP_KEY_LENGTH - SOURCE_MAX_LENGTH - 1
+"""127: the longest source, the slash and the longest event id make exactly one key,
+so two different events never share a (truncated) key."""
+EventId = Annotated[
+    StrictStr, Field(min_length=1, max_length=EVENT_ID_MAX_LENGTH, pattern=ID_PATTERN)
+]
+Source = Annotated[StrictStr, Field(min_length=1, max_length=SOURCE_MAX_LENGTH, pattern=NO_NUL)]
 
 # Events are validated from JSON text (see `parse_event_json`), where strict
 # mode takes timestamps and dates only as RFC 3339 strings (never Unix numbers)
@@ -56,8 +71,8 @@ class EventBase(BaseModel):
         extra="allow", frozen=True, str_max_length=1024, json_schema_extra=add_example
     )
 
-    event_id: Id
-    source: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    event_id: EventId
+    source: Source
     occurred_at: Timestamp
 
     @property

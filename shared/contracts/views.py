@@ -22,10 +22,20 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from shared.contracts.events import EventBase, parse_event_json
+from shared.contracts.events import (
+    EVENT_ID_MAX_LENGTH,
+    ID_PATTERN,
+    NO_NUL,
+    SOURCE_MAX_LENGTH,
+    EventBase,
+    parse_event_json,
+)
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
-Source = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=ID_PATTERN)]
+EventId = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=EVENT_ID_MAX_LENGTH, pattern=ID_PATTERN)
+]
+Source = Annotated[str, msgspec.Meta(min_length=1, max_length=SOURCE_MAX_LENGTH, pattern=NO_NUL)]
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 Seconds = Annotated[float, msgspec.Meta(ge=0, le=86_400)]
 IndicatorCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
@@ -36,7 +46,7 @@ ComplaintStatus = Literal["investigating", "resolved", "withdrawn"]
 class EventView(msgspec.Struct, frozen=True, tag_field="type"):
     """Fields every upstream event carries (extra fields are not kept)."""
 
-    event_id: Id
+    event_id: EventId
     source: Source
     occurred_at: Timestamp
 

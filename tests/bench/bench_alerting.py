@@ -221,6 +221,7 @@ def main() -> None:
                 "JWT_SECRET": SECRET,
                 "SMS_PROVIDER": "http",
                 "SMS_HTTP_URL": f"{sink}/messages",
+                "SMS_RECEIPT_TOKEN": "bench-receipt-token",
                 "SMS_RATE_LIMIT_COUNT": "1000",
             }
             with (

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import text
 
@@ -40,8 +41,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def token(role: str = "admin", sub: str = "ops-admin") -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(secret=JWT_SECRET, subject=sub, role=role)}"}
+DEPARTMENT = "网络运维部"
+"""The responsible department of `surge_rules`: a manager of it sees its incidents."""
+
+
+def token(role: str = "admin", sub: str = "ops-admin", unit: str | None = None) -> dict[str, str]:
+    signed = mint_token(secret=JWT_SECRET, subject=sub, role=role, unit=unit)
+    return {"Authorization": f"Bearer {signed}"}
 
 
 async def wait_for(
@@ -102,6 +108,27 @@ def start_sink() -> Sink:
         time.sleep(0.1)
     process.kill()
     raise RuntimeError("SMS sink did not start")
+
+
+@pytest.fixture(scope="module")
+def sink() -> Any:
+    """The local SMS sink for a test module (import the fixture to use it)."""
+    running = start_sink()
+    yield running
+    stop(running.process)
+
+
+@asynccontextmanager
+async def alerting_app(
+    kafka: str, database: str, sink: Sink, **env: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The alerting app on the test sink, served over real HTTP, with a consumer group
+    of its own."""
+    group = f"alerting-{uuid.uuid4().hex[:6]}"
+    async with serve_alerting(
+        {**alerting_env(kafka, database, sink, free_port(), group), **env}
+    ) as client:
+        yield client
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -185,7 +212,7 @@ def surge_rules(
                 "category": cat,
                 "region": "*",
                 "per_region": True,
-                "department": "网络运维部",
+                "department": DEPARTMENT,
                 "min_count": 5,
                 "surge_factor": 3,
                 "baseline_seed": 1,

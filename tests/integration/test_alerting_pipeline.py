@@ -18,6 +18,7 @@ from shared.contracts.topics import ALERTS
 from simulator.generator import Simulation
 from simulator.org import build_org
 from tests.integration.alerting_support import (
+    DEPARTMENT,
     Sink,
     alerting_env,
     category,
@@ -60,7 +61,7 @@ async def post(
 
 
 async def incidents(alerting: httpx.AsyncClient, cat: str) -> list[dict[str, Any]]:
-    response = await alerting.get("/v1/incidents", headers=token("manager"))
+    response = await alerting.get("/v1/incidents", headers=token("manager", unit=DEPARTMENT))
     assert response.status_code == 200, response.text
     return [i for i in response.json()["incidents"] if i["category"] == cat]
 
@@ -107,13 +108,17 @@ async def test_a_surge_escalates_to_the_right_people_in_order(
     ack = await alerting.post(
         f"/v1/incidents/{incident['id']}/ack",
         json={"note": "on it"},
-        headers=token("manager", "li"),
+        headers=token("manager", "li", unit=DEPARTMENT),
     )
     assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
     assert ack.json()["acknowledged_by"] == "li"
-    done = await alerting.post(f"/v1/incidents/{incident['id']}/resolve", headers=token("manager"))
+    done = await alerting.post(
+        f"/v1/incidents/{incident['id']}/resolve", headers=token("manager", unit=DEPARTMENT)
+    )
     assert done.status_code == 200 and done.json()["status"] == "resolved"
-    again = await alerting.post(f"/v1/incidents/{incident['id']}/ack", headers=token("manager"))
+    again = await alerting.post(
+        f"/v1/incidents/{incident['id']}/ack", headers=token("manager", unit=DEPARTMENT)
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
 
     resolved = await wait_for(lambda: _at_least(sms_for(sink, set(phones)), 10), within=20)
@@ -234,5 +239,5 @@ async def test_normal_background_complaints_open_no_incident(
         await post(ingest, day[start : start + 500])
     await wait_for(lambda: complaint_seen(database, day[-1]["complaint_id"]), within=30)
     await asyncio.sleep(1.5)  # ticks at the day's end clock
-    response = await alerting.get("/v1/incidents", headers=token("manager"))
+    response = await alerting.get("/v1/incidents", headers=token())
     assert [i for i in response.json()["incidents"] if i["category"].endswith(tag)] == []

@@ -25,6 +25,18 @@ SECRET = "scores-api-test-secret-of-32-bytes-or-more"
 ADMIN = {"Authorization": "Bearer " + mint_token(secret=SECRET, subject="ops", role="admin")}
 EVENING_IN_UTC = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)  # 2026-03-11 04:00 in Shanghai
 MARCH_10, MARCH_11 = date(2026, 3, 10), date(2026, 3, 11)
+RESULT_COLUMNS = {
+    "owner_kind": "text",
+    "owner_id": "text",
+    "business_date": "date",
+    "center_id": "text",
+    "indicator": "text",
+    "sample": "float8",
+    "points": "float8",
+    "state": "text",
+    "settled": "boolean",
+    "revision": "bigint",
+}
 
 
 @pytest.fixture
@@ -74,18 +86,7 @@ async def test_a_range_ends_on_today_in_the_owners_center(
         await sql.insert_rows(
             conn,
             "scoring_results",
-            {
-                "owner_kind": "text",
-                "owner_id": "text",
-                "business_date": "date",
-                "center_id": "text",
-                "indicator": "text",
-                "sample": "float8",
-                "points": "float8",
-                "state": "text",
-                "settled": "boolean",
-                "revision": "bigint",
-            },
+            RESULT_COLUMNS,
             [(*row, "call_volume", 1.0, 2.0, "healthy", False, 1) for row in rows],
         )
 
@@ -98,3 +99,68 @@ async def test_a_range_ends_on_today_in_the_owners_center(
     assert await last_day(f"/v1/agents/{new_york_agent}/scores") == "2026-03-10"
     assert await last_day("/v1/units/center/C1/scores") == "2026-03-11"
     assert await last_day("/v1/units/center/C2/scores") == "2026-03-10"
+
+
+def _bearer(sub: str, role: str, unit: str | None = None) -> dict[str, str]:
+    signed = mint_token(secret=SECRET, subject=sub, role=role, unit=unit)
+    return {"Authorization": f"Bearer {signed}"}
+
+
+async def test_a_leader_reads_an_agent_only_on_the_days_they_led_them(
+    engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    """The agent moved from team A to team B on 6 March: B's leader sees 6–10 March,
+    A's leader 1–5 March; a third team's leader and an unknown agent are the same 403."""
+    org = build_org(45, seed=7, centers=1)  # three teams of one department
+    await load_org(engine, org, date(2026, 1, 1))
+    department = org["centers"][0]["departments"][0]
+    team_a, team_b = department["teams"][0], department["teams"][1]
+    third = next(
+        t["id"]
+        for d in org["centers"][0]["departments"]
+        for t in d["teams"]
+        if t["id"] not in (team_a["id"], team_b["id"])
+    )
+    agent = team_a["agents"][0]["id"]
+    moved = date(2026, 3, 6)
+    days = [date(2026, 3, d) for d in range(1, 11)]
+    async with engine.begin() as conn:
+        await sql.execute(
+            conn,
+            "UPDATE scoring_memberships SET valid_to = :d WHERE agent_id = :a",
+            {"a": agent, "d": moved},
+        )
+        await sql.execute(
+            conn,
+            "INSERT INTO scoring_memberships (agent_id, team_id, valid_from) VALUES (:a, :t, :d)",
+            {"a": agent, "t": team_b["id"], "d": moved},
+        )
+        await sql.insert_rows(
+            conn,
+            "scoring_results",
+            RESULT_COLUMNS,
+            [("agent", agent, d, "C1", "call_volume", 1.0, 2.0, "healthy", True, 1) for d in days],
+        )
+    window = {"from": "2026-03-01", "to": "2026-03-10"}
+
+    async def shown(headers: dict[str, str]) -> list[str]:
+        response = await client.get(f"/v1/agents/{agent}/scores", params=window, headers=headers)
+        assert response.status_code == 200, response.text
+        return [d["date"] for d in response.json()["days"]]
+
+    iso = [d.isoformat() for d in days]
+    assert await shown(ADMIN) == iso
+    assert await shown(_bearer("lead-b", "team_leader", team_b["id"])) == iso[5:]
+    assert await shown(_bearer("lead-a", "team_leader", team_a["id"])) == iso[:5]
+    assert await shown(_bearer("head", "manager", department["id"])) == iso
+
+    outsider = _bearer("lead-c", "team_leader", third)
+    refusals = [
+        await client.get(f"/v1/agents/{agent}/scores", params=window, headers=outsider),
+        await client.get("/v1/agents/NO-SUCH-AGENT/scores", params=window, headers=outsider),
+        await client.get(f"/v1/units/team/{team_a['id']}/scores", headers=outsider),
+        await client.get("/v1/units/team/NO-SUCH-TEAM/scores", headers=outsider),
+        await client.get("/v1/units/center/NOPE/scores", headers=outsider),
+    ]
+    assert [r.status_code for r in refusals] == [403] * len(refusals)
+    assert {r.json()["error"]["code"] for r in refusals} == {"forbidden"}

@@ -26,13 +26,16 @@ from aiosmpplib import (
     SubmitSmResp,
 )
 
-from services.alerting.providers import OutgoingSms, SmsRefused, SmsUnavailable
+from services.alerting.providers import OutgoingSms, SmsRefused, SmsUnavailable, SmsUnconfirmed
 from services.alerting.smpp import SmppProvider
 
 
 class TinySmsc:
-    def __init__(self, answer: SmppCommandStatus = SmppCommandStatus.ESME_ROK) -> None:
+    def __init__(
+        self, answer: SmppCommandStatus = SmppCommandStatus.ESME_ROK, *, silent: bool = False
+    ) -> None:
         self.answer = answer
+        self.silent = silent  # take submit_sm, never answer it
         self.received: list[SubmitSm] = []
         self.binds: list[str] = []
         self._server: asyncio.Server | None = None
@@ -65,6 +68,8 @@ class TinySmsc:
                     submit = SubmitSm.from_pdu(pdu, header, "gsm0338")
                     assert isinstance(submit, SubmitSm)
                     self.received.append(submit)
+                    if self.silent:
+                        continue
                     message_id = f"smsc-{len(self.received)}"
                     writer.write(
                         SubmitSmResp(
@@ -177,3 +182,28 @@ async def test_not_bound_means_try_later() -> None:
     )
     with pytest.raises(SmsUnavailable):
         await provider.send(OutgoingSms("sms-9", "+8613800000003", "test"))
+
+
+async def test_no_submit_sm_resp_is_unconfirmed_not_retried() -> None:
+    """The SMSC took the submit_sm but its answer never came: it may deliver it, so the
+    provider reports the SMS unconfirmed (recorded as sent), not "try again"."""
+    server = TinySmsc(silent=True)
+    port = await server.start()
+    provider = SmppProvider(
+        host="127.0.0.1",
+        port=port,
+        system_id="alerting",
+        password="secret",
+        source="10086",
+        timeout=0.5,
+    )
+    await provider.start(lambda *a: asyncio.sleep(0))
+    try:
+        await _bound(provider)
+        with pytest.raises(SmsUnconfirmed, match="not resent"):
+            await provider.send(OutgoingSms("sms-9", "+8613800000003", "test"))
+        assert len(server.received) == 1
+        assert not issubclass(SmsUnconfirmed, SmsUnavailable)
+    finally:
+        await provider.stop()
+        await server.stop()

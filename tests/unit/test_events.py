@@ -14,6 +14,7 @@ from shared.contracts.events import EVENT_MODELS, EventRejected, parse_event
 from shared.contracts.topics import TOPIC_FOR_EVENT_TYPE
 
 ids = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-_.", min_size=1, max_size=40)
+sources = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=32)
 offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(
     lambda m: timezone(timedelta(minutes=m))
 )
@@ -24,7 +25,12 @@ seconds = st.one_of(st.integers(0, 86_400), st.floats(0, 86_400, allow_nan=False
 
 def common(event_type: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
-        {"type": st.just(event_type), "event_id": ids, "source": ids, "occurred_at": timestamps}
+        {
+            "type": st.just(event_type),
+            "event_id": ids,
+            "source": sources,
+            "occurred_at": timestamps,
+        }
     )
 
 
@@ -247,3 +253,51 @@ def test_extra_fields_are_kept_and_typed_key_rules() -> None:
     for bad in (float("inf"), float("nan"), "87", None):
         with pytest.raises(EventRejected):
             parse_event({**metric, "value": bad})
+
+
+def test_the_longest_source_and_event_id_fit_one_dedup_key() -> None:
+    """Consumers deduplicate on `source/event_id` cut to 160 characters: no two events
+    the contract accepts may share that key, so the longest ids must fit it whole."""
+    from shared.contracts.events import DEDUP_KEY_LENGTH, EventBase
+
+    fields = EventBase.model_fields
+    longest = [
+        m.max_length
+        for f in ("source", "event_id")
+        for m in fields[f].metadata
+        if getattr(m, "max_length", None)
+    ]
+    assert sum(longest) + 1 <= DEDUP_KEY_LENGTH
+    event = {
+        "type": "survey.answered",
+        "source": "s" * 32,
+        "event_id": "e" * 127,
+        "occurred_at": "2026-03-02T10:00:00+08:00",
+        "survey_id": "s1",
+        "call_id": "c1",
+        "agent_id": "A1",
+        "score": 5,
+    }
+    parsed = parse_event(event)
+    assert len(f"{parsed.source}/{parsed.event_id}") == DEDUP_KEY_LENGTH
+    for field, value in (("source", "s" * 33), ("event_id", "e" * 128)):
+        with pytest.raises(EventRejected) as error:
+            parse_event({**event, field: value})
+        assert [r["field"] for r in error.value.reasons] == [field]
+
+
+@pytest.mark.parametrize("field", ["event_id", "source", "survey_id", "call_id", "agent_id"])
+def test_nul_characters_are_refused_in_every_string_field(field: str) -> None:
+    event = {
+        "type": "survey.answered",
+        "source": "crm",
+        "event_id": "e1",
+        "occurred_at": "2026-03-02T10:00:00+08:00",
+        "survey_id": "s1",
+        "call_id": "c1",
+        "agent_id": "A1",
+        "score": 5,
+    }
+    with pytest.raises(EventRejected) as error:
+        parse_event({**event, field: "a\x00b"})
+    assert [r["field"] for r in error.value.reasons] == [field]

@@ -9,11 +9,13 @@ from typing import Literal
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """Someone who receives surge SMS."""
+    """Someone who receives surge SMS; `user` is their token subject, if they use the API
+    (a manager on a rule's ladder may read and handle the rule's incidents)."""
 
     name: str
     phone: str
     title: str = ""
+    user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,14 +152,29 @@ async def add_incident_event(
 
 
 async def list_incidents(
-    db: Executor, *, statuses: Sequence[str] | None, limit: int, before: int | None
+    db: Executor,
+    *,
+    statuses: Sequence[str] | None,
+    limit: int,
+    before: int | None,
+    departments: Sequence[str] | None = None,
+    rule_ids: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Return incidents newest first, of the given statuses, with ids below `before`."""
+    """Return incidents newest first, of the given statuses, with ids below `before`; with
+    `departments` given, only those of these departments or of the `rule_ids`."""
     return await mappings(
         db,
         "SELECT * FROM alert_incidents WHERE (CAST(:s AS text[]) IS NULL OR status = ANY(:s)) "
-        "AND (CAST(:b AS bigint) IS NULL OR id < :b) ORDER BY id DESC LIMIT :n",
-        {"s": list(statuses) if statuses else None, "b": before, "n": limit},
+        "AND (CAST(:b AS bigint) IS NULL OR id < :b) "
+        "AND (CAST(:d AS text[]) IS NULL OR department = ANY(:d) OR rule_id = ANY(:r)) "
+        "ORDER BY id DESC LIMIT :n",
+        {
+            "s": list(statuses) if statuses else None,
+            "b": before,
+            "n": limit,
+            "d": list(departments) if departments is not None else None,
+            "r": list(rule_ids),
+        },
     )
 
 

@@ -26,7 +26,10 @@ class QueuedSms:
 
 @dataclass(frozen=True, slots=True)
 class DueSms:
-    """An SMS claimed for sending."""
+    """An SMS claimed for sending. `attempts` counts the leases before this one, so the
+    lease this sender holds is `attempts + 1` (`lease`): every outcome is written only
+    while the row still carries that lease (a sender whose lease ran out and was taken
+    over writes nothing)."""
 
     id: int
     incident_id: int
@@ -36,6 +39,10 @@ class DueSms:
     body: str
     attempts: int
     detected_at: datetime | None
+
+    @property
+    def lease(self) -> int:
+        return self.attempts + 1
 
 
 _QUEUED = {
@@ -146,13 +153,39 @@ async def lease_sms(db: Executor, ids: Sequence[int], until: datetime) -> None:
     )
 
 
-async def postpone_sms(db: Executor, sms_id: int, until: datetime, why: str) -> None:
-    """Queue an SMS again for `until`, saying why."""
+async def renew_leases(db: Executor, leases: Sequence[DueSms], until: datetime) -> set[int]:
+    """Extend the leases still held (same attempt, still sending) to `until`; return the
+    ids renewed. An SMS missing from the answer was taken over: do not send it."""
+    if not leases:
+        return set()
+    rows = await execute(
+        db,
+        "UPDATE alert_sms AS s SET lease_until = :u FROM unnest(CAST(:i AS bigint[]), "
+        "CAST(:a AS int[])) AS held(id, lease) WHERE s.id = held.id "
+        "AND s.attempts = held.lease AND s.status = 'sending' RETURNING s.id",
+        {"i": [m.id for m in leases], "a": [m.lease for m in leases], "u": until},
+    )
+    return {r.id for r in rows}
+
+
+async def hold_back_sms(db: Executor, sms_id: int, until: datetime, why: str) -> None:
+    """Queue a due SMS (locked by `due_sms`, not leased) again for `until`, saying why."""
     await execute(
         db,
         "UPDATE alert_sms SET status = 'queued', next_attempt_at = :u, lease_until = NULL, "
-        "last_error = :w WHERE id = :i",
+        "last_error = :w WHERE id = :i AND status IN ('queued', 'sending')",
         {"i": sms_id, "u": until, "w": why},
+    )
+
+
+async def postpone_sms(db: Executor, sms_id: int, *, lease: int, until: datetime, why: str) -> bool:
+    """Queue a leased SMS again for `until`, saying why; False if the lease was lost."""
+    return await _fenced(
+        db,
+        "status = 'queued', next_attempt_at = :u, lease_until = NULL, last_error = :w",
+        sms_id,
+        lease,
+        {"u": until, "w": why},
     )
 
 
@@ -160,38 +193,70 @@ async def sms_handed(
     db: Executor,
     sms_id: int,
     *,
+    lease: int,
     provider: str,
     provider_message_id: str | None,
     delivered: bool,
     at: datetime,
-) -> None:
-    """Record an SMS the gateway took (a receipt that came first is kept)."""
-    await execute(
+    note: str | None = None,
+) -> bool:
+    """Record an SMS the gateway took (a receipt that came first is kept), with a `note`
+    (e.g. unconfirmed) as its error; False if the lease was lost."""
+    return await _fenced(
         db,
-        "UPDATE alert_sms SET status = CASE WHEN status = 'sending' THEN :s ELSE status END, "
-        "provider = :p, provider_message_id = COALESCE(provider_message_id, :m), "
-        "sent_at = COALESCE(sent_at, :at), lease_until = NULL, last_error = NULL, "
-        "delivered_at = CASE WHEN :d THEN COALESCE(delivered_at, :at) ELSE delivered_at END "
-        "WHERE id = :i",
+        "status = CASE WHEN status = 'sending' THEN :s ELSE status END, provider = :p, "
+        "provider_message_id = COALESCE(provider_message_id, :m), "
+        "sent_at = COALESCE(sent_at, :at), lease_until = NULL, "
+        "last_error = CASE WHEN status = 'sending' THEN :note ELSE last_error END, "
+        "delivered_at = CASE WHEN :d THEN COALESCE(delivered_at, :at) ELSE delivered_at END",
+        sms_id,
+        lease,
         {
-            "i": sms_id,
             "s": "delivered" if delivered else "sent",
             "p": provider,
             "m": provider_message_id,
             "d": delivered,
             "at": at,
+            "note": note,
         },
+        settled_by_receipt=True,
     )
 
 
-async def sms_failed(db: Executor, sms_id: int, *, provider: str, error: str, at: datetime) -> None:
-    """Record an SMS that failed for good."""
-    await execute(
+async def sms_failed(
+    db: Executor, sms_id: int, *, lease: int, provider: str, error: str, at: datetime
+) -> bool:
+    """Record an SMS that failed for good; False if the lease was lost."""
+    return await _fenced(
         db,
-        "UPDATE alert_sms SET status = 'failed', provider = :p, last_error = :e, "
-        "failed_at = :at, lease_until = NULL WHERE id = :i",
-        {"i": sms_id, "p": provider, "e": error[:1000], "at": at},
+        "status = 'failed', provider = :p, last_error = :e, failed_at = :at, lease_until = NULL",
+        sms_id,
+        lease,
+        {"p": provider, "e": error[:1000], "at": at},
     )
+
+
+async def _fenced(
+    db: Executor,
+    assignments: str,
+    sms_id: int,
+    lease: int,
+    params: dict[str, Any],
+    *,
+    settled_by_receipt: bool = False,
+) -> bool:
+    """Apply a sender's outcome only while the row still carries its lease and is
+    `sending` (or, with `settled_by_receipt`, settled by a receipt during this very
+    lease): a later lease (another sender took over) wins, and nothing moves a
+    delivered SMS back."""
+    statuses = "('sending', 'delivered', 'failed')" if settled_by_receipt else "('sending')"
+    changed = await scalar(
+        db,
+        f"UPDATE alert_sms SET {assignments} WHERE id = :i AND attempts = :lease "
+        f"AND status IN {statuses} RETURNING id",
+        {**params, "i": sms_id, "lease": lease},
+    )
+    return changed is not None
 
 
 async def sms_receipt(

@@ -121,6 +121,24 @@ async def agent_unit_path(session: AsyncSession, agent_id: str, day: date) -> Un
     return UnitPath(*row) if row is not None else None
 
 
+async def agent_placements(
+    session: AsyncSession, agent_id: str, first: date, last: date
+) -> list[tuple[date, date | None, UnitPath]]:
+    """Return where the agent sat during [first, last]: (valid_from, valid_to or None for
+    open, team path) of each membership overlapping it, oldest first."""
+    rows = await sql.execute(
+        session,
+        (
+            "SELECT m.valid_from, m.valid_to, d.center_id, t.department_id, m.team_id "
+            + _MEMBER_JOIN
+            + "WHERE m.agent_id = :agent AND m.valid_from <= :last "
+            "AND (m.valid_to IS NULL OR m.valid_to > :first) ORDER BY m.valid_from"
+        ),
+        {"agent": agent_id, "first": first, "last": last},
+    )
+    return [(start, end, UnitPath(c, d, t)) for start, end, c, d, t in rows]
+
+
 async def owner_zone(session: AsyncSession, kind: OwnerKind, owner_id: str) -> ZoneInfo | None:
     """Return the time zone of the owner's center (an agent's latest), or None when unknown."""
     if kind == "agent":
