@@ -71,10 +71,43 @@ def _alerting(kafka: str, database: str) -> FastAPI:
     )
 
 
+def _garden(kafka: str, database: str) -> FastAPI:
+    from services.garden.app import create_app
+    from services.garden.config import GardenSettings
+
+    return create_app(
+        GardenSettings(
+            kafka_bootstrap_servers=kafka,
+            database_url=database,
+            jwt_secret=SECRET,
+            consumer_group=f"garden-fuzz-{uuid.uuid4().hex[:6]}",
+            topic_partitions=3,
+            auto_harvest_enabled=False,
+        )
+    )
+
+
+def _rewards(kafka: str, database: str) -> FastAPI:
+    from services.rewards.app import create_app
+    from services.rewards.config import RewardsSettings
+
+    return create_app(
+        RewardsSettings(
+            kafka_bootstrap_servers=kafka,
+            database_url=database,
+            jwt_secret=SECRET,
+            consumer_group=f"rewards-fuzz-{uuid.uuid4().hex[:6]}",
+            topic_partitions=3,
+        )
+    )
+
+
 APPS: dict[str, Callable[[str, str], FastAPI]] = {
     "ingest": _ingest,
     "scoring": _scoring,
     "alerting": _alerting,
+    "garden": _garden,
+    "rewards": _rewards,
 }
 
 
