@@ -23,14 +23,14 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-RequestSession = Annotated[AsyncSession, Depends(request_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 """A request's session; `scope="function"` commits before the response is sent."""
 
 
-def now_utc() -> datetime:
+def wall_clock() -> datetime:
     """Return the current instant (a dependency, so a test can set the time)."""
     return datetime.now(UTC)
 
 
-RequestTime = Annotated[datetime, Depends(now_utc)]
+NowDep = Annotated[datetime, Depends(wall_clock)]
 """The instant a request is served at."""

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring.deps import NowDep, SessionDep
 from services.scoring.domain import business_date
 from services.scoring.org.plan import UnitPath
 from services.scoring.org.store import (
@@ -35,6 +34,7 @@ from shared import sql
 from shared.auth.tokens import CurrentPrincipal, Principal, Role
 from shared.errors import ApiError
 from shared.vocabulary import DEFAULT_TIMEZONE, OwnerKind, UnitKind
+from shared.web import NowDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 MAX_DAYS = 366

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.scoring.api import router as scores_router
-from services.scoring.deps import wall_clock
 from shared import sql
 from shared.auth.tokens import TokenVerifier, mint_token
 from shared.db import make_engine, make_session_factory
 from shared.errors import install_error_handlers
+from shared.web import wall_clock
 from simulator.org import build_org
 from tests.integration.scoring_support import load_org, reset_scoring
 

@@ -13,7 +13,7 @@ from services.garden.config import GardenSettings
 from services.garden.metrics import GardenMetrics
 from shared.auth.tokens import CurrentPrincipal
 from shared.errors import ERROR_SCHEMA
-from shared.web import RequestSession, RequestTime
+from shared.web import NowDep, SessionDep
 
 
 @dataclass
@@ -22,8 +22,8 @@ class CallContext:
 
     request: Request
     principal: CurrentPrincipal
-    session: RequestSession
-    now: RequestTime
+    session: SessionDep
+    now: NowDep
 
     @property
     def settings(self) -> GardenSettings:

@@ -19,7 +19,7 @@ from services.garden.repo.config import EVERY_DAY
 from services.garden.versions import StoredVersion
 from shared.auth.tokens import AdminPrincipal
 from shared.errors import ApiError
-from shared.web import RequestSession
+from shared.web import SessionDep
 
 router = APIRouter(prefix="/v1", tags=["configuration"])
 Center = Annotated[str, Query(min_length=1, max_length=128, description="the center")]
@@ -50,7 +50,7 @@ def _out(center_id: str, version: StoredVersion | None) -> GardenConfigOut:
     summary="A center's garden configuration",
 )
 async def get_garden_config(
-    _: AdminPrincipal, session: RequestSession, center_id: Center
+    _: AdminPrincipal, session: SessionDep, center_id: Center
 ) -> GardenConfigOut:
     """The newest version (the defaults when none is stored), every key given."""
     return _out(center_id, await config_store.newest_version(session, center_id))
@@ -64,7 +64,7 @@ async def get_garden_config(
 )
 async def put_garden_config(
     principal: AdminPrincipal,
-    session: RequestSession,
+    session: SessionDep,
     center_id: Center,
     document: Annotated[
         dict[str, Any],

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Query
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring.deps import SessionDep
 from services.scoring.domain import Tiers
 from services.scoring.library.resolution import (
     Library,
@@ -34,6 +33,7 @@ from services.scoring.library.store import (
 from shared.auth.tokens import AdminPrincipal
 from shared.errors import ApiError
 from shared.vocabulary import OwnerKind
+from shared.web import SessionDep
 
 config_router = APIRouter(prefix="/v1", tags=["configuration"])
 

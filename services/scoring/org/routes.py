@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from services.scoring.deps import NowDep, SessionDep
 from services.scoring.org.schemas import OrgPut
 from services.scoring.org.store import OrgRejected, apply_org, read_tree
 from shared.auth.tokens import AdminPrincipal
 from shared.errors import ApiError
+from shared.web import NowDep, SessionDep
 
 org_router = APIRouter(prefix="/v1", tags=["org"])
 
