@@ -195,7 +195,11 @@ async def ensure_topics(
 
 
 class BacklogProbe:
-    """Measures a consumer group's backlog: records on its topics not yet committed."""
+    """Measures a consumer group's backlog: records on its topics not yet committed.
+
+    Its clients connect at first use; if Kafka is unreachable then, the next
+    call tries again, so a probe that first ran during an outage recovers.
+    """
 
     def __init__(self, bootstrap_servers: str, group: str, topics: Iterable[str]) -> None:
         self._bootstrap = bootstrap_servers
@@ -203,33 +207,58 @@ class BacklogProbe:
         self._topics = list(topics)
         self._admin: AIOKafkaAdminClient | None = None
         self._reader: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()
 
-    async def backlog(self) -> int:
-        """Return how many records the group has yet to commit (raises if Kafka is down)."""
-        if self._admin is None or self._reader is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-            self._reader = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap, enable_auto_commit=False
-            )
-            await self._admin.start()
-            await self._reader.start()
-        metadata = await self._reader._client.fetch_all_metadata()
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        async with self._lock:
+            if self._admin is None or self._reader is None:
+                admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+                reader = AIOKafkaConsumer(
+                    bootstrap_servers=self._bootstrap, enable_auto_commit=False
+                )
+                try:
+                    await admin.start()
+                    await reader.start()
+                except BaseException:
+                    await _close(admin, reader)
+                    raise
+                self._admin, self._reader = admin, reader
+            return self._admin, self._reader
+
+    async def lags(self) -> dict[tuple[str, int], int]:
+        """Return, per (topic, partition), how many records the group has yet to commit
+        (raises if Kafka is down)."""
+        admin, reader = await self._clients()
+        metadata = await reader._client.fetch_all_metadata()
         partitions = [
             TopicPartition(t, p)
             for t in self._topics
             for p in metadata.partitions_for_topic(t) or ()
         ]
-        ends = await self._reader.end_offsets(partitions)
-        committed = await self._admin.list_consumer_group_offsets(self._group)
-        behind = 0
+        ends = await reader.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(self._group)
+        lags = {}
         for tp, end in ends.items():
             done = committed.get(tp)
-            behind += end - (done.offset if done is not None and done.offset >= 0 else 0)
-        return behind
+            lags[(tp.topic, tp.partition)] = end - (
+                done.offset if done is not None and done.offset >= 0 else 0
+            )
+        return lags
+
+    async def backlog(self) -> int:
+        """Return how many records the group has yet to commit (raises if Kafka is down)."""
+        return sum((await self.lags()).values())
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            await self._reader.stop()
-        if self._admin is not None:
-            await self._admin.close()
-        self._admin = self._reader = None
+        admin, reader, self._admin, self._reader = self._admin, self._reader, None, None
+        await _close(admin, reader)
+
+
+async def _close(admin: AIOKafkaAdminClient | None, reader: AIOKafkaConsumer | None) -> None:
+    """Close clients that may never have started."""
+    if reader is not None:
+        with contextlib.suppress(Exception):
+            await reader.stop()
+    if admin is not None:
+        with contextlib.suppress(Exception):
+            await admin.close()
