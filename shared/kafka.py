@@ -15,6 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -176,22 +177,80 @@ async def ensure_topics(
     partitions: int = 6,
     replication_factor: int = 1,
 ) -> None:
-    """Create the topics that do not exist yet (idempotent)."""
+    """Create the topics that do not exist yet and give every one the registry's settings
+    (retention, segment roll, append-time timestamps; idempotent).
+
+    A topic created before with other values (broker defaults keep a segment open
+    for a week) is altered to them; other settings an operator put on it stay.
+    """
+    topics = list(topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(t.name, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                t.name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                topic_configs=t.configs(),
+            )
             for t in topics
             if t.name not in existing
         ]
+        created: set[str] = set()
         if missing:
-            # Another service may create them in the meantime.
+            # Another service may create them in the meantime: those are configured below.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                response = await admin.create_topics(missing)
+                for name, code, *message in response.topic_errors:
+                    if code == 0:
+                        created.add(name)
+                    elif code != TopicAlreadyExistsError.errno:
+                        raise KafkaError(f"cannot create topic {name}: error {code} {message}")
+        await _configure(admin, [t for t in topics if t.name not in created])
     finally:
         await admin.close()
+
+
+_TOPIC_OVERRIDE = 1
+"""`config_source` of a setting made on the topic itself (DYNAMIC_TOPIC_CONFIG)."""
+
+
+async def _configure(admin: AIOKafkaAdminClient, topics: Sequence[Topic]) -> None:
+    """Alter the topics whose settings differ from the registry's."""
+    if not topics:
+        return
+    current: dict[str, dict[str, tuple[str, int]]] = {}
+    for attempt in range(20):  # a topic created a moment ago may not be known everywhere yet
+        described = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t.name) for t in topics]
+        )
+        unknown = []
+        for response in described:
+            for code, message, _kind, name, entries in response.resources:
+                if code:
+                    unknown.append(f"{name}: error {code} {message}")
+                current[name] = {e[0]: (e[1], e[3]) for e in entries}
+        if not unknown:
+            break
+        if attempt == 19:
+            raise KafkaError(f"cannot describe topics: {'; '.join(unknown)}")
+        await asyncio.sleep(0.5)
+    changes = []
+    for topic in topics:
+        have = current.get(topic.name, {})
+        wanted = topic.configs()
+        if all(have.get(k, ("", 0))[0] == v for k, v in wanted.items()):
+            continue
+        kept = {k: v for k, (v, source) in have.items() if source == _TOPIC_OVERRIDE}
+        changes.append(ConfigResource(ConfigResourceType.TOPIC, topic.name, configs=kept | wanted))
+    if not changes:
+        return
+    for response in await admin.alter_configs(changes):
+        for code, message, _kind, name in response.resources:
+            if code:
+                raise KafkaError(f"cannot configure topic {name}: error {code} {message}")
 
 
 class BacklogProbe:
