@@ -58,6 +58,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         fcr_window=timedelta(hours=settings.fcr_window_hours),
         max_state_span=timedelta(hours=settings.max_state_span_hours),
         default_zone=ZoneInfo(settings.default_timezone),
+        clock_tolerance=settings.event_time_tolerance,
     )
     policy = SettlementPolicy(
         fcr_window=rules.fcr_window,
@@ -97,8 +98,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         metrics=metrics,
         after_commit=relay.wake,
         lock_center=lock_center_config,
-        backlog=probe.backlog,
+        backlog=probe.lags,
         quiet_seconds=settings.quiet_seconds,
+        clock_tolerance=settings.event_time_tolerance,
     )
 
     components = base.components(

@@ -73,6 +73,8 @@ class ScoringRules:
     fcr_window: timedelta = timedelta(hours=24)
     max_state_span: timedelta = timedelta(hours=12)
     default_zone: ZoneInfo = DEFAULT_ZONE
+    clock_tolerance: timedelta = timedelta(minutes=5)
+    """How far ahead of the wall clock event time may count (the watermark is capped)."""
 
 
 class EventApplier:
@@ -127,7 +129,7 @@ class EventApplier:
         await repo.mark_dirty(
             session, {day for _, day in tally.days} | {k[1] for k in tally.metrics}
         )
-        await repo.advance_watermarks(session, latest)
+        await repo.advance_watermarks(session, latest, lead=self._rules.clock_tolerance)
 
     async def _calls(
         self,
@@ -235,6 +237,8 @@ class EventApplier:
         days = {day for _, day in tally.days}
         if not days:
             return {}
+        # a settlement of these days waits for this transaction, or this one sees it committed
+        await repo.share_days(session, days)
         settled = await self._settled_days(session, days)
         late = {}
         for agent, day in tally.days:
