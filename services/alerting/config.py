@@ -51,6 +51,13 @@ class AlertingSettings(ServiceSettings):
         return self.event_time_tolerance_seconds / 3600
 
     @model_validator(mode="after")
+    def _history_outlives_dedup(self) -> AlertingSettings:
+        # complaint ids count a complaint once across resends under new event ids
+        if self.retention_days <= self.dedup_retention_days:
+            raise ValueError("RETENTION_DAYS must exceed DEDUP_RETENTION_DAYS")
+        return self
+
+    @model_validator(mode="after")
     def _provider_complete(self) -> AlertingSettings:
         if self.sms_provider == "http" and not self.sms_http_url:
             raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")

@@ -13,7 +13,7 @@ from services.scoring import repo
 from services.scoring.api import router as scores_router
 from services.scoring.config import ScoringSettings
 from services.scoring.domain import SettlementPolicy
-from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
+from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, HistoryPruning, ScoringRules
 from services.scoring.library.routes import config_router
 from services.scoring.library.store import (
     center_policies,
@@ -103,6 +103,13 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         clock_tolerance=settings.event_time_tolerance,
     )
 
+    pruning = HistoryPruning(
+        sessions,
+        retention=timedelta(days=settings.history_retention_days),
+        replay_horizon=2 * settings.dedup_retention,
+        longest_window=longest_fcr_window,
+    )
+
     components = base.components(
         "scoring",
         Hook("backlog-probe", on_stop=probe.stop),
@@ -113,6 +120,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             "scoring-settle", settlement.settle_round, every=settings.settle_check_seconds
         ),
         base.dedup_retention(),
+        base.periodic(
+            "scoring-history-pruning", pruning.prune_once, every=settings.history_prune_seconds
+        ),
         base.subscribers(broker),  # stops first
     )
 

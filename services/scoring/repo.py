@@ -449,3 +449,37 @@ async def save_results(
         "settled = EXCLUDED.settled, computed_at = now() WHERE NOT scoring_results.settled",
         {**sql.arrays(list(_RESULTS), rows), "settled": settled},
     )
+
+
+# --- history past the replay horizon -------------------------------------------------------------
+
+
+async def lowest_mark(session: AsyncSession) -> datetime | None:
+    """The event time of the partition read least far (None before any event)."""
+    found: datetime | None = await sql.scalar(
+        session, "SELECT min(max_occurred_at) FROM scoring_watermarks"
+    )
+    return found
+
+
+async def prune_calls(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Forget up to `limit` calls answered before `before`; return how many went."""
+    result = await sql.execute(
+        session,
+        "DELETE FROM scoring_fcr_calls WHERE ctid IN (SELECT ctid FROM scoring_fcr_calls "
+        "WHERE answered_at < :t LIMIT :n)",
+        {"t": before, "n": limit},
+    )
+    return int(result.rowcount)
+
+
+async def prune_complaints(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Forget up to `limit` complaints whose latest instant is before `before`."""
+    result = await sql.execute(
+        session,
+        "DELETE FROM scoring_complaints WHERE ctid IN (SELECT ctid FROM scoring_complaints "
+        "WHERE GREATEST(last_update_at, justified_at, CAST(business_date AS timestamptz)) < :t "
+        "LIMIT :n)",
+        {"t": before, "n": limit},
+    )
+    return int(result.rowcount)

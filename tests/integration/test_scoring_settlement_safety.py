@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -19,26 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.scoring import repo
 from services.scoring.app import create_app
 from services.scoring.config import ScoringSettings
-from shared.db import make_engine
 from shared.kafka import EventProducer, OutgoingRecord
-from simulator.org import build_org
 from tests import events_factory as ev
-from tests.integration.scoring_support import ZONE, load_org, reset_scoring, start_group_at_end
+from tests.integration.conftest import SCORING_DAY
+from tests.integration.scoring_support import ZONE, start_group_at_end
 from tests.integration.test_transactional_consumer import Batch, _record
 
 pytestmark = pytest.mark.integration
-DAY = date(2026, 3, 2)
-
-
-@pytest.fixture
-async def scoring_db(database: str) -> AsyncIterator[tuple[AsyncEngine, str]]:
-    engine = make_engine(database, pool_size=2)
-    await reset_scoring(engine)
-    org = build_org(5, seed=3)
-    await load_org(engine, org, since=DAY - timedelta(days=400))
-    agent = org["centers"][0]["departments"][0]["teams"][0]["agents"][0]["id"]
-    yield engine, agent
-    await engine.dispose()
+DAY = SCORING_DAY
 
 
 def _settings(database: str, kafka: str, group: str, **changes: Any) -> ScoringSettings:

@@ -106,12 +106,13 @@ async def register_withdrawals(
             {"ids": ids},
         )
     ).all()
-    await insert_rows(
+    # a tombstone has no category; its minute is when it was written, so it is purged too
+    await execute(
         db,
-        "alert_complaints",
-        {"complaint_id": "text", "withdrawn": "bool"},
-        [(complaint_id, True) for complaint_id in ids],
-        on_conflict="DO NOTHING",
+        "INSERT INTO alert_complaints (complaint_id, withdrawn, minute) "
+        "SELECT k, true, date_trunc('minute', now()) FROM unnest(CAST(:ids AS text[])) k "
+        "ON CONFLICT DO NOTHING",
+        {"ids": ids},
     )
     return [(r.category, r.region, r.minute) for r in rows if r.category is not None]
 
@@ -180,7 +181,15 @@ async def hourly_counts(
 
 
 async def purge_history(db: Executor, before: datetime) -> None:
-    """Forget minute buckets and complaint ids older than the retention."""
+    """Forget minute buckets, complaint ids and tombstones older than the retention.
+
+    Tombstones written without a minute (before tombstones had one) get the
+    current minute first, so they go one retention from now.
+    """
+    await execute(
+        db,
+        "UPDATE alert_complaints SET minute = date_trunc('minute', now()) WHERE minute IS NULL",
+    )
     for table in ("alert_complaint_buckets", "alert_complaints"):
         await execute(db, f"DELETE FROM {table} WHERE minute < :t", {"t": before})
 
