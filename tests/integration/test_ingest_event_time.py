@@ -40,7 +40,7 @@ async def test_an_event_from_the_future_or_the_distant_past_is_refused(
     seen = await read_topic(
         kafka,
         "cc.calls.v1",
-        keep=lambda s: orjson.loads(s.value).get("event_id") in ids,
+        keep=lambda s: any(i.encode() in s.value for i in ids),  # other tests put garbage there
         until=lambda s: False,
         within=3,
     )
