@@ -95,8 +95,9 @@ class Settlement:
                     return 0
                 published = 0
                 oldest = self._clock().date() - timedelta(days=1)
-                # before anything is read: a settlement of these days waits for this round
-                await repo.share_days(session, [oldest, oldest + timedelta(days=1)])
+                # before anything is read, every day that may be previewed (a center's today
+                # can be the day after the UTC date): a settlement of them waits for this round
+                await repo.share_days(session, [oldest + timedelta(days=n) for n in range(3)])
                 for day in await repo.take_dirty_days(session):
                     if day >= oldest:  # days being replayed from the past settle, unpreviewed
                         published += await self._score(session, day, settle=False)
