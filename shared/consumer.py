@@ -19,7 +19,12 @@ cost no `processed_events` row; the applier gets every copy.
 If the database is unreachable the batch is rewound (`nack`) and retried with
 backoff. If applying fails for another reason, the batch is retried one event
 per transaction and the events that still fail go to the dead-letter topic
-with the reason, so one poison message never blocks a partition.
+with the reason, so one poison message never blocks a partition. Every failure
+ends in one of two decisions, never in silence: the batch is acknowledged
+(applied, or its poison dead-lettered and claimed), or it is rewound (`nack`)
+and read again. A transient error (the database restarting, Kafka refusing
+the dead letter) or a lost race (deadlock, serialization failure) is never a
+reason to dead-letter a valid event: it rewinds.
 """
 
 from __future__ import annotations
@@ -106,11 +111,27 @@ def _conflict(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in CONFLICT_STATES
 
 
+TRANSIENT_STATE_CLASSES = ("08", "53", "57P")
+"""SQLSTATE classes of a database that is unreachable or restarting right now: connection
+exceptions, insufficient resources (too many connections), operator intervention
+(admin shutdown, crash shutdown, cannot connect now)."""
+
+
 def _transient(exc: BaseException) -> bool:
-    """Tell whether `exc` means "the database is not reachable right now"."""
-    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError):
+    """Tell whether `exc` means "the database (or Kafka) is not reachable right now"."""
+    if isinstance(
+        exc, KafkaUnavailable | OperationalError | InterfaceError | ConnectionError | OSError
+    ):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return exc.connection_invalidated or state.startswith(TRANSIENT_STATE_CLASSES)
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Tell whether `exc` says nothing about the event: retrying the same work may succeed."""
+    return _transient(exc) or _conflict(exc)
 
 
 class TransactionalConsumer:
@@ -189,13 +210,7 @@ class TransactionalConsumer:
                 applied = await self._apply_batch_retrying(deliveries)
             except Exception as exc:
                 if _transient(exc):
-                    log.warning(
-                        "database unavailable; batch rewound",
-                        consumer=self.name,
-                        error=str(exc)[:200],
-                    )
-                    await message.nack()
-                    await asyncio.sleep(self._retry_seconds)
+                    await self._rewind(message, "database unavailable; batch rewound", exc)
                     return
                 log.warning(
                     "batch failed; applying one event at a time",
@@ -204,19 +219,22 @@ class TransactionalConsumer:
                 )
                 try:
                     applied = await self._apply_one_by_one(deliveries)
-                except (KafkaUnavailable, OperationalError, InterfaceError, OSError) as retry:
-                    log.warning(
-                        "could not isolate the failing event; batch rewound",
-                        consumer=self.name,
-                        error=str(retry)[:200],
+                except Exception as retry:  # whatever it was: rewind, never leave it unanswered
+                    await self._rewind(
+                        message, "could not isolate the failing event; batch rewound", retry
                     )
-                    await message.nack()
-                    await asyncio.sleep(self._retry_seconds)
                     return
         await message.ack()
         self._records.labels(self.name, "applied").inc(applied)
         self._records.labels(self.name, "duplicate").inc(len(deliveries) - applied)
         self._after_commit()
+
+    async def _rewind(self, message: KafkaMessage, what: str, exc: BaseException) -> None:
+        """Rewind the batch (it is read again after a pause) and count why."""
+        log.warning(what, consumer=self.name, error=f"{type(exc).__name__}: {exc}"[:300])
+        self._records.labels(self.name, "rewound").inc(len(message.raw_message))
+        await message.nack()
+        await asyncio.sleep(self._retry_seconds)
 
     def _deliveries(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[Delivery]:
         deliveries = []
@@ -264,9 +282,9 @@ class TransactionalConsumer:
         applied = 0
         for delivery in deliveries:
             try:
-                applied += await self._apply_batch([delivery])
+                applied += await self._apply_batch_retrying([delivery])
             except Exception as exc:
-                if _transient(exc):
+                if _retryable(exc):  # says nothing about the event: the batch is rewound
                     raise
                 reason = f"{type(exc).__name__}: {exc}"
                 log.error(

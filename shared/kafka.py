@@ -15,6 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 
@@ -176,26 +177,88 @@ async def ensure_topics(
     partitions: int = 6,
     replication_factor: int = 1,
 ) -> None:
-    """Create the topics that do not exist yet (idempotent)."""
+    """Create the topics that do not exist yet and give every one the registry's settings
+    (retention, segment roll, append-time timestamps; idempotent).
+
+    A topic created before with other values (broker defaults keep a segment open
+    for a week) is altered to them; other settings an operator put on it stay.
+    """
+    topics = list(topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(t.name, num_partitions=partitions, replication_factor=replication_factor)
+            NewTopic(
+                t.name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                topic_configs=t.configs(),
+            )
             for t in topics
             if t.name not in existing
         ]
+        created: set[str] = set()
         if missing:
-            # Another service may create them in the meantime.
+            # Another service may create them in the meantime: those are configured below.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                response = await admin.create_topics(missing)
+                for name, code, *message in response.topic_errors:
+                    if code == 0:
+                        created.add(name)
+                    elif code != TopicAlreadyExistsError.errno:
+                        raise KafkaError(f"cannot create topic {name}: error {code} {message}")
+        await _configure(admin, [t for t in topics if t.name not in created])
     finally:
         await admin.close()
 
 
+_TOPIC_OVERRIDE = 1
+"""`config_source` of a setting made on the topic itself (DYNAMIC_TOPIC_CONFIG)."""
+
+
+async def _configure(admin: AIOKafkaAdminClient, topics: Sequence[Topic]) -> None:
+    """Alter the topics whose settings differ from the registry's."""
+    if not topics:
+        return
+    current: dict[str, dict[str, tuple[str, int]]] = {}
+    for attempt in range(20):  # a topic created a moment ago may not be known everywhere yet
+        described = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t.name) for t in topics]
+        )
+        unknown = []
+        for response in described:
+            for code, message, _kind, name, entries in response.resources:
+                if code:
+                    unknown.append(f"{name}: error {code} {message}")
+                current[name] = {e[0]: (e[1], e[3]) for e in entries}
+        if not unknown:
+            break
+        if attempt == 19:
+            raise KafkaError(f"cannot describe topics: {'; '.join(unknown)}")
+        await asyncio.sleep(0.5)
+    changes = []
+    for topic in topics:
+        have = current.get(topic.name, {})
+        wanted = topic.configs()
+        if all(have.get(k, ("", 0))[0] == v for k, v in wanted.items()):
+            continue
+        kept = {k: v for k, (v, source) in have.items() if source == _TOPIC_OVERRIDE}
+        changes.append(ConfigResource(ConfigResourceType.TOPIC, topic.name, configs=kept | wanted))
+    if not changes:
+        return
+    for response in await admin.alter_configs(changes):
+        for code, message, _kind, name in response.resources:
+            if code:
+                raise KafkaError(f"cannot configure topic {name}: error {code} {message}")
+
+
 class BacklogProbe:
-    """Measures a consumer group's backlog: records on its topics not yet committed."""
+    """Measures a consumer group's backlog: records on its topics not yet committed.
+
+    Its clients connect at first use; if Kafka is unreachable then, the next
+    call tries again, so a probe that first ran during an outage recovers.
+    """
 
     def __init__(self, bootstrap_servers: str, group: str, topics: Iterable[str]) -> None:
         self._bootstrap = bootstrap_servers
@@ -203,33 +266,58 @@ class BacklogProbe:
         self._topics = list(topics)
         self._admin: AIOKafkaAdminClient | None = None
         self._reader: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()
 
-    async def backlog(self) -> int:
-        """Return how many records the group has yet to commit (raises if Kafka is down)."""
-        if self._admin is None or self._reader is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-            self._reader = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap, enable_auto_commit=False
-            )
-            await self._admin.start()
-            await self._reader.start()
-        metadata = await self._reader._client.fetch_all_metadata()
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        async with self._lock:
+            if self._admin is None or self._reader is None:
+                admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+                reader = AIOKafkaConsumer(
+                    bootstrap_servers=self._bootstrap, enable_auto_commit=False
+                )
+                try:
+                    await admin.start()
+                    await reader.start()
+                except BaseException:
+                    await _close(admin, reader)
+                    raise
+                self._admin, self._reader = admin, reader
+            return self._admin, self._reader
+
+    async def lags(self) -> dict[tuple[str, int], int]:
+        """Return, per (topic, partition), how many records the group has yet to commit
+        (raises if Kafka is down)."""
+        admin, reader = await self._clients()
+        metadata = await reader._client.fetch_all_metadata()
         partitions = [
             TopicPartition(t, p)
             for t in self._topics
             for p in metadata.partitions_for_topic(t) or ()
         ]
-        ends = await self._reader.end_offsets(partitions)
-        committed = await self._admin.list_consumer_group_offsets(self._group)
-        behind = 0
+        ends = await reader.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(self._group)
+        lags = {}
         for tp, end in ends.items():
             done = committed.get(tp)
-            behind += end - (done.offset if done is not None and done.offset >= 0 else 0)
-        return behind
+            lags[(tp.topic, tp.partition)] = end - (
+                done.offset if done is not None and done.offset >= 0 else 0
+            )
+        return lags
+
+    async def backlog(self) -> int:
+        """Return how many records the group has yet to commit (raises if Kafka is down)."""
+        return sum((await self.lags()).values())
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            await self._reader.stop()
-        if self._admin is not None:
-            await self._admin.close()
-        self._admin = self._reader = None
+        admin, reader, self._admin, self._reader = self._admin, self._reader, None, None
+        await _close(admin, reader)
+
+
+async def _close(admin: AIOKafkaAdminClient | None, reader: AIOKafkaConsumer | None) -> None:
+    """Close clients that may never have started."""
+    if reader is not None:
+        with contextlib.suppress(Exception):
+            await reader.stop()
+    if admin is not None:
+        with contextlib.suppress(Exception):
+            await admin.close()

@@ -8,6 +8,7 @@ configuration fails fast with pydantic's message naming the variable.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.contracts.topics import LONGEST_READABLE
 from shared.vocabulary import DEFAULT_TIMEZONE
 
 S = TypeVar("S", bound="ServiceSettings")
@@ -43,6 +45,28 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.2, gt=0, le=60)
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     dedup_retention_days: float = Field(default=8, gt=0)
+    """How long processed-event keys are kept: longer than any record stays readable."""
+    event_time_tolerance_seconds: float = Field(default=300, ge=0, le=3600)
+    """How far ahead of the wall clock an event's time may be (clock skew): ingest refuses
+    events further ahead, consumers never let event time run further ahead than this."""
+
+    @property
+    def dedup_retention(self) -> timedelta:
+        return timedelta(days=self.dedup_retention_days)
+
+    @property
+    def event_time_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.event_time_tolerance_seconds)
+
+    @field_validator("dedup_retention_days")
+    @classmethod
+    def _keys_outlive_records(cls, value: float) -> float:
+        if timedelta(days=value) <= LONGEST_READABLE:
+            raise ValueError(
+                f"must exceed the longest a record stays readable in Kafka ({LONGEST_READABLE}: "
+                "retention plus segment roll), or a replay applies events twice"
+            )
+        return value
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

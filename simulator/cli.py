@@ -104,9 +104,15 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument(
         "--realtime",
         action="store_true",
-        help="send each event when its occurred_at comes round (joins today's day at now)",
+        help="send each event when its occurred_at comes round: the recent past is replayed at "
+        "--speed, then the run follows the wall clock (nothing is sent before it occurred)",
     )
-    send.add_argument("--speed", type=_amount, default=1.0, help="real-time clock speed, e.g. 60")
+    send.add_argument(
+        "--speed",
+        type=_amount,
+        default=1.0,
+        help="real-time replay speed of the recent past, e.g. 60",
+    )
     return parser
 
 
@@ -187,7 +193,9 @@ def _sink(args: argparse.Namespace) -> Sink:
 def _pacer(args: argparse.Namespace, simulation: Simulation) -> Pacer | None:
     if args.command == "generate" or not (args.rate or args.realtime):
         return None
-    origin = Pacer.live_origin(simulation.span(), time.time()) if args.realtime else None
+    origin = (
+        Pacer.live_origin(simulation.span(), time.time(), args.speed) if args.realtime else None
+    )
     return Pacer(rate=args.rate, origin=origin, speed=args.speed)
 
 

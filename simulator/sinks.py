@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -367,6 +368,10 @@ class FileSink(_Delivering):
         self._out.flush()
 
 
+CATCH_UP_SECONDS = 60.0
+"""How long a real-time run replays the recent past at its speed before it reaches now."""
+
+
 class Pacer:
     """Decides when each event may leave.
 
@@ -375,6 +380,8 @@ class Pacer:
     - `origin`/`speed` (real-time mode): an event leaves when a simulated clock,
       started at `origin` (Unix seconds) and running `speed` times faster than
       the wall clock, reaches its `occurred_at`; earlier events leave at once.
+      The simulated clock never runs ahead of the wall clock: once it has
+      caught up it follows it, so no event is ever sent before it occurred.
     """
 
     def __init__(
@@ -386,15 +393,24 @@ class Pacer:
         self._origin = origin
         self._speed = speed
         self._started = monotonic()
+        self._wall_started = time.time()
         self._next_slot = self._started
         """Token bucket as virtual time: when the next event would be due at exactly `rate`."""
 
     @staticmethod
-    def live_origin(span: tuple[int, int], now: float) -> int:
-        """Where a real-time run's clock starts: now if now is within the simulated days
-        (earlier events are a backlog sent at once), else the first day's start (a replay)."""
+    def live_origin(span: tuple[int, int], now: float, speed: float = 1.0) -> int:
+        """Where a real-time run's clock starts.
+
+        Within the simulated days: far enough before now that the run replays the
+        recent past at `speed` for about `CATCH_UP_SECONDS` and then follows the
+        wall clock (events before that are a backlog sent at once; at speed 1 the
+        run starts at now). Otherwise the first day's start (a replay, or days to
+        come, whose events wait for their time).
+        """
         start, end = span
-        return int(now) if start <= now < end else start
+        if not start <= now < end:
+            return start
+        return max(start, int(now - (speed - 1) * CATCH_UP_SECONDS))
 
     def due(self, occurred: int) -> float:
         """The monotonic time at which the event that occurred at `occurred` may leave."""
@@ -402,6 +418,7 @@ class Pacer:
         at = now
         if self._origin is not None:
             at = max(at, self._started + (occurred - self._origin) / self._speed)
+            at = max(at, self._started + (occurred - self._wall_started))  # never early
         if self._rate is not None:
             at = max(at, self._next_slot - 1.0)  # a second's worth of burst
             self._next_slot = max(self._next_slot, at) + 1 / self._rate

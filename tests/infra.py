@@ -23,7 +23,7 @@ STATE = Path(os.environ.get("TEST_STATE_DIR", ROOT / ".local" / "test")).resolve
 
 
 class BrokerControl(Protocol):
-    """Stops and starts the test broker (for outage tests)."""
+    """Stops and starts the test broker or database server (for outage tests)."""
 
     def stop(self) -> None: ...
     def start(self) -> None: ...
@@ -35,6 +35,7 @@ class Infrastructure:
     database_url: str
     origin: str
     broker: BrokerControl | None = None
+    database_server: BrokerControl | None = None
     _cleanups: list[object] = field(default_factory=list)
 
     def close(self) -> None:
@@ -131,7 +132,9 @@ def provide() -> Infrastructure:
     broker = NativeKafka()
     broker.reset()  # and from empty topics
     broker.start()
-    infra = Infrastructure(f"127.0.0.1:{broker.port}", pg.url, origin="native", broker=broker)
+    infra = Infrastructure(
+        f"127.0.0.1:{broker.port}", pg.url, origin="native", broker=broker, database_server=pg
+    )
     infra._cleanups += [pg.stop, broker.stop]
     return infra
 

@@ -23,9 +23,6 @@ class AlertingSettings(ServiceSettings):
     timezone: str = Field(default=DEFAULT_TIMEZONE, description="hours of the week are local")
     tick_seconds: float = Field(default=5.0, gt=0, le=300, description="wall-clock evaluation")
     baseline_alpha: float = Field(default=0.3, gt=0, le=1, description="EWMA weight of an hour")
-    max_clock_lead_hours: float = Field(
-        default=24.0, gt=0, description="how far ahead of the wall clock event time may run"
-    )
     retention_days: int = Field(default=15, ge=2, description="minute buckets kept (history)")
 
     sms_provider: Literal["log", "http", "smpp"] = "log"
@@ -49,6 +46,19 @@ class AlertingSettings(ServiceSettings):
     sms_backoff_max_seconds: float = Field(default=120.0, gt=0, le=86_400)
     sms_rate_limit_count: int = Field(default=20, ge=1, description="SMS per recipient …")
     sms_rate_limit_window_seconds: float = Field(default=600.0, gt=0, description="… per window")
+
+    @property
+    def max_clock_lead_hours(self) -> float:
+        """How far ahead of the wall clock the detection clock may run: the platform's
+        `EVENT_TIME_TOLERANCE_SECONDS` (a few minutes of clock skew), in hours."""
+        return self.event_time_tolerance_seconds / 3600
+
+    @model_validator(mode="after")
+    def _history_outlives_dedup(self) -> AlertingSettings:
+        # complaint ids count a complaint once across resends under new event ids
+        if self.retention_days <= self.dedup_retention_days:
+            raise ValueError("RETENTION_DAYS must exceed DEDUP_RETENTION_DAYS")
+        return self
 
     @model_validator(mode="after")
     def _provider_complete(self) -> AlertingSettings:

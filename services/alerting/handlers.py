@@ -2,8 +2,10 @@
 
 Runs inside `TransactionalConsumer`'s transaction (dedup claim, one commit,
 offsets after the commit). Per batch:
-  1. advance the complaint stream's detection clock to the latest `occurred_at`
-     (capped at `max_clock_lead_hours` ahead of the wall clock);
+  1. advance the complaint stream's detection clock to the latest `occurred_at`,
+     never further than `max_clock_lead` (the platform's clock-skew tolerance,
+     minutes) ahead of the wall clock: one complaint dated years ahead must not
+     move every window past the complaints arriving now;
   2. count each complaint once (`alert_complaints`), subtract withdrawn ones,
      add both to the per-minute buckets in one statement;
   3. assess every series the batch touched, under the series lock.
@@ -18,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.alerting.detection import Detector
-from services.alerting.domain.surge import SurgeRule, hour_of, minute_of, rules_for
+from services.alerting.domain.surge import SurgeRule, capped, hour_of, minute_of, rules_for
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.repo import series as series_store
 from shared.consumer import Delivery
@@ -51,13 +53,13 @@ class ComplaintHandler:
             if isinstance(event, ComplaintFiled):
                 produced = datetime.fromtimestamp(delivery.record.timestamp / 1000, UTC)
                 filings.append((event, produced))
-                at = min(event.occurred_at, wall + self._max_lead)
+                at = self._capped(event.occurred_at, wall)
                 latest[series_store.STREAM] = max(latest.get(series_store.STREAM, at), at)
             elif isinstance(event, ComplaintUpdated) and event.status == "withdrawn":
                 withdrawals.append(event.complaint_id)
             else:
                 self._metrics.complaints.labels("ignored").inc()
-        clocks = await series_store.advance_clocks(session, latest, wall)
+        clocks = await series_store.advance_clocks(session, latest, wall, lead=self._max_lead)
 
         counted = await series_store.register_filings(
             session,
@@ -115,4 +117,4 @@ class ComplaintHandler:
             )
 
     def _capped(self, at: datetime, wall: datetime) -> datetime:
-        return min(at, wall + self._max_lead)
+        return capped(at, wall, self._max_lead)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -128,7 +129,9 @@ async def post_typed_events(request: Request) -> Response:
         raise ApiError(403, f"this API key may not send {event_type}")
     body = await _read_body(request)
     try:
-        intake, count = read_typed_body(body, event_type)
+        intake, count = read_typed_body(
+            body, event_type, now=datetime.now(UTC), limits=request.app.state.settings.time_limits
+        )
     except BodyUnreadable as exc:
         request.app.state.metrics.rejected.labels(event_type, "json_invalid").inc()
         raise ApiError(400, str(exc)) from None
@@ -140,7 +143,8 @@ async def post_ndjson_events(request: Request) -> Response:
     """Validate and publish NDJSON lines, each with its `type`."""
     caller = _caller(request)
     body = await _read_body(request)
-    intake, count = read_ndjson_body(body)
+    settings = request.app.state.settings
+    intake, count = read_ndjson_body(body, now=datetime.now(UTC), limits=settings.time_limits)
     _refuse_problems(request, intake, count)
     forbidden = [
         {
@@ -185,7 +189,11 @@ def openapi_paths() -> dict[str, Any]:
                 (403, "this key may not send this event type"),
                 (404, "unknown event type"),
                 (413, "body or batch too large"),
-                (422, "invalid events: per-item index and reasons; nothing was accepted"),
+                (
+                    422,
+                    "invalid events (including instants too far ahead of the clock or too "
+                    "old): per-item index and reasons; nothing was accepted",
+                ),
                 (503, "Kafka unavailable: nothing confirmed; retry after Retry-After seconds"),
             )
         },

@@ -36,7 +36,11 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     broker = base.broker("ingest", client_id="ingest-validator")
     if settings.validator_enabled:
         register_validator(
-            broker, group_id=settings.validator_group_id, producer=producer, metrics=metrics
+            broker,
+            group_id=settings.validator_group_id,
+            producer=producer,
+            metrics=metrics,
+            limits=settings.time_limits,
         )
 
     async def start_producer() -> None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import orjson
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
+from services.ingest.domain import TimeLimits
 from services.ingest.metrics import IngestMetrics
 from shared.contracts.events import EventRejected, parse_event
 from shared.contracts.topics import RAW_TOPICS, TOPIC_FOR_EVENT_TYPE
@@ -31,8 +33,15 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
-def problem_with(record: ConsumerRecord[bytes, bytes]) -> str | None:
-    """Return why `record` is unreadable for its topic, or None when it is fine."""
+def problem_with(
+    record: ConsumerRecord[bytes, bytes], limits: TimeLimits | None = None
+) -> str | None:
+    """Return why `record` is unreadable for its topic, or None when it is fine.
+
+    With `limits`, an event whose instants are too far from the time Kafka wrote the
+    record (its timestamp) is refused too: the verdict does not depend on when the
+    validator reads it, so replaying the topic gives the same dead letters.
+    """
     if not record.value:
         return "empty message"
     try:
@@ -46,16 +55,28 @@ def problem_with(record: ConsumerRecord[bytes, bytes]) -> str | None:
     expected = TOPIC_FOR_EVENT_TYPE[event.type].name  # type: ignore[attr-defined]
     if record.topic != expected:
         return f"{event.type} belongs on {expected}, not {record.topic}"  # type: ignore[attr-defined]
+    if limits is not None:
+        written = (
+            datetime.fromtimestamp(record.timestamp / 1000, UTC)
+            if record.timestamp and record.timestamp > 0
+            else datetime.now(UTC)
+        )
+        if problems := limits.problems(event, written):
+            return "; ".join(f"{p['field']}: {p['reason']}" for p in problems)
     return None
 
 
 def dead_letters_for(
-    records: Sequence[ConsumerRecord[bytes, bytes]], *, consumer: str, metrics: IngestMetrics
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+    *,
+    consumer: str,
+    metrics: IngestMetrics,
+    limits: TimeLimits | None = None,
 ) -> list[OutgoingRecord]:
     """Check `records`; return the dead letters for the unreadable ones."""
     letters = []
     for record in records:
-        reason = problem_with(record)
+        reason = problem_with(record, limits)
         metrics.raw_checked.labels(record.topic, "ok" if reason is None else "dead_lettered").inc()
         if reason is not None:
             letters.append(dead_letter(record, reason=reason, consumer=consumer))
@@ -68,6 +89,7 @@ def register_validator(
     group_id: str,
     producer: EventProducer,
     metrics: IngestMetrics,
+    limits: TimeLimits | None = None,
     retry_seconds: float = 1.0,
 ) -> None:
     """Subscribe the validator to every raw topic."""
@@ -85,7 +107,7 @@ def register_validator(
     )
     async def validate_raw(message: KafkaMessage) -> None:
         records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message  # type: ignore[assignment]
-        letters = dead_letters_for(records, consumer=group_id, metrics=metrics)
+        letters = dead_letters_for(records, consumer=group_id, metrics=metrics, limits=limits)
         try:
             if letters:
                 await producer.send_all(letters)

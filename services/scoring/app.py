@@ -13,7 +13,7 @@ from services.scoring import repo
 from services.scoring.api import router as scores_router
 from services.scoring.config import ScoringSettings
 from services.scoring.domain import SettlementPolicy
-from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, ScoringRules
+from services.scoring.handlers import CLAIMED_EVENTS, EventApplier, HistoryPruning, ScoringRules
 from services.scoring.library.routes import config_router
 from services.scoring.library.store import (
     center_policies,
@@ -58,6 +58,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         fcr_window=timedelta(hours=settings.fcr_window_hours),
         max_state_span=timedelta(hours=settings.max_state_span_hours),
         default_zone=ZoneInfo(settings.default_timezone),
+        clock_tolerance=settings.event_time_tolerance,
     )
     policy = SettlementPolicy(
         fcr_window=rules.fcr_window,
@@ -97,8 +98,16 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         metrics=metrics,
         after_commit=relay.wake,
         lock_center=lock_center_config,
-        backlog=probe.backlog,
+        backlog=probe.lags,
         quiet_seconds=settings.quiet_seconds,
+        clock_tolerance=settings.event_time_tolerance,
+    )
+
+    pruning = HistoryPruning(
+        sessions,
+        retention=timedelta(days=settings.history_retention_days),
+        replay_horizon=2 * settings.dedup_retention,
+        longest_window=longest_fcr_window,
     )
 
     components = base.components(
@@ -111,6 +120,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             "scoring-settle", settlement.settle_round, every=settings.settle_check_seconds
         ),
         base.dedup_retention(),
+        base.periodic(
+            "scoring-history-pruning", pruning.prune_once, every=settings.history_prune_seconds
+        ),
         base.subscribers(broker),  # stops first
     )
 

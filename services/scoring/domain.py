@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -330,6 +330,50 @@ class SettlementPolicy:
         if watermark is not None and watermark - self.allowed_lateness >= closes:
             return True
         return quiet and now >= closes + self.grace
+
+
+Partition = tuple[str, int]
+"""A Kafka topic and partition."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionMark:
+    """How far one partition has been applied: its latest `occurred_at` and when events
+    from it were last applied (the database's clock)."""
+
+    partition: Partition
+    high: datetime
+    touched: datetime
+
+
+def event_watermark(
+    marks: Sequence[PartitionMark],
+    *,
+    now: datetime,
+    idle_after: timedelta,
+    lagging: Collection[Partition] | None,
+    lead: timedelta,
+) -> datetime | None:
+    """The event-time watermark: the lowest high-water mark of the partitions that count,
+    never more than `lead` (the clock-skew tolerance) ahead of `now`.
+
+    A partition counts while it receives events; one idle for `idle_after` is
+    drained and no longer counts, but only if Kafka says nothing is waiting on it
+    (`lagging`: partitions with a backlog; None when the backlog is unknown, and
+    then every partition counts). A partition with a backlog that was never
+    applied at all has no mark to count: the watermark is unknown (None). When
+    no partition counts, the lowest mark does: silence is never progress.
+    """
+    if not marks:
+        return None
+    if lagging is None:
+        counted = list(marks)
+    else:
+        if set(lagging) - {m.partition for m in marks}:
+            return None
+        counted = [m for m in marks if now - m.touched < idle_after or m.partition in lagging]
+    lowest = min(m.high for m in counted or marks)
+    return min(lowest, now + lead)
 
 
 # --- growth and star levels belong to the garden; scoring stops at points and states ------------

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
@@ -73,6 +74,8 @@ class ScoringRules:
     fcr_window: timedelta = timedelta(hours=24)
     max_state_span: timedelta = timedelta(hours=12)
     default_zone: ZoneInfo = DEFAULT_ZONE
+    clock_tolerance: timedelta = timedelta(minutes=5)
+    """How far ahead of the wall clock event time may count (the watermark is capped)."""
 
 
 class EventApplier:
@@ -127,7 +130,7 @@ class EventApplier:
         await repo.mark_dirty(
             session, {day for _, day in tally.days} | {k[1] for k in tally.metrics}
         )
-        await repo.advance_watermarks(session, latest)
+        await repo.advance_watermarks(session, latest, lead=self._rules.clock_tolerance)
 
     async def _calls(
         self,
@@ -235,6 +238,8 @@ class EventApplier:
         days = {day for _, day in tally.days}
         if not days:
             return {}
+        # a settlement of these days waits for this transaction, or this one sees it committed
+        await repo.share_days(session, days)
         settled = await self._settled_days(session, days)
         late = {}
         for agent, day in tally.days:
@@ -244,3 +249,54 @@ class EventApplier:
         if late:
             self._metrics.late_events.inc(len(late))
         return late
+
+
+class HistoryPruning:
+    """Forgets calls and complaints past the replay horizon (one round of a background loop).
+
+    A call is kept while a repeat could still match it and while its record
+    could still be delivered again (the primary key on `source/call_id` is what
+    keeps a replayed call from counting twice); a complaint while an update
+    could still fold into it. Past `retention` from their latest instant neither
+    can happen: ingest accepts an event at most `MAX_EVENT_AGE_HOURS` after its
+    instants and a record stays readable less than `DEDUP_RETENTION_DAYS` after
+    it was written (both checked at start). The horizon also covers the longest
+    FCR window a center has. The horizon counts back from the event time of the
+    partition read least far (or the wall clock, if that is earlier), so a backlog
+    or a backfill of old events being read keeps what it needs. Deletes run in
+    small chunks, one transaction each.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        retention: timedelta,
+        replay_horizon: timedelta,
+        longest_window: LongestWindow,
+        chunk: int = 5000,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._retention = retention
+        self._replay_horizon = replay_horizon
+        self._longest_window = longest_window
+        self._chunk = chunk
+        self._clock = clock
+
+    async def prune_once(self) -> int:
+        """Delete what is past the horizon; return how many rows went."""
+        async with self._sessions() as session, session.begin():
+            window = await self._longest_window(session) or timedelta(0)
+            slowest = await repo.lowest_mark(session)
+        now = min(self._clock(), slowest or self._clock())
+        before = now - max(self._retention, self._replay_horizon + window)
+        removed = 0
+        for prune in (repo.prune_calls, repo.prune_complaints):
+            while True:
+                async with self._sessions() as session, session.begin():
+                    gone = await prune(session, before, self._chunk)
+                removed += gone
+                if gone < self._chunk:
+                    break
+        return removed

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scoring.domain import DayTotals
+from services.scoring.domain import DayTotals, PartitionMark
 from services.scoring.tally import AgentDayKey, CallRef, ComplaintView, Cursor, DayDelta
 from shared import sql
 
@@ -245,46 +245,31 @@ async def mark_dirty(session: AsyncSession, days: Collection[date]) -> None:
 
 
 async def advance_watermarks(
-    session: AsyncSession, latest: Mapping[tuple[str, int], datetime]
+    session: AsyncSession, latest: Mapping[tuple[str, int], datetime], *, lead: timedelta
 ) -> None:
-    """Raise each partition's event-time high-water mark."""
+    """Raise each partition's event-time high-water mark, never past the database's clock
+    plus `lead` (a bad timestamp must not carry a partition days ahead for good)."""
     if not latest:
         return
     columns = {"t": "text", "p": "int", "m": "timestamptz"}
     await sql.execute(
         session,
         "INSERT INTO scoring_watermarks (topic, partition, max_occurred_at, touched_at) "
-        f"SELECT t, p, m, now() FROM {sql.unnest(columns)} AS u(t, p, m) "
+        "SELECT t, p, LEAST(m, now() + CAST(:lead AS interval)), now() "
+        f"FROM {sql.unnest(columns)} AS u(t, p, m) "
         "ON CONFLICT (topic, partition) DO UPDATE SET touched_at = now(), max_occurred_at = "
         "GREATEST(scoring_watermarks.max_occurred_at, EXCLUDED.max_occurred_at)",
-        sql.arrays(list(columns), ((*key, at) for key, at in latest.items())),
+        {**sql.arrays(list(columns), ((*key, at) for key, at in latest.items())), "lead": lead},
     )
 
 
-async def watermark(
-    session: AsyncSession, idle_after_seconds: float
-) -> tuple[datetime | None, float | None]:
-    """The event-time watermark and how many seconds ago events were last applied.
-
-    The watermark is the lowest high-water mark of the partitions still
-    receiving events, so a partition read behind the others (a replayed
-    backlog) holds settlement back; partitions idle for `idle_after_seconds`
-    are drained and no longer count. When every partition is idle (drained, or
-    the consumers are down) the lowest mark counts: silence is never taken as
-    progress, and a quiet night settles by the wall clock instead.
-    """
-    row = (
-        await sql.execute(
-            session,
-            "SELECT COALESCE(min(max_occurred_at) FILTER (WHERE touched_at > "
-            "now() - make_interval(secs => :idle)), min(max_occurred_at)), "
-            "EXTRACT(EPOCH FROM now() - max(touched_at)) FROM scoring_watermarks",
-            {"idle": idle_after_seconds},
-        )
-    ).first()
-    if row is None or row[1] is None:
-        return None, None
-    return row[0], float(row[1])
+async def partition_marks(session: AsyncSession) -> tuple[list[PartitionMark], datetime]:
+    """Every partition's high-water mark, and the database's clock they are measured on."""
+    now = await sql.scalar(session, "SELECT now()")
+    rows = await sql.execute(
+        session, "SELECT topic, partition, max_occurred_at, touched_at FROM scoring_watermarks"
+    )
+    return [PartitionMark((t, p), high, touched) for t, p, high, touched in rows], now
 
 
 async def day_totals(session: AsyncSession, day: date) -> dict[str, tuple[DayTotals, list[int]]]:
@@ -378,6 +363,30 @@ async def take_dirty_days(session: AsyncSession) -> list[date]:
     return sorted(row[0] for row in rows)
 
 
+def _day_lock(day: date) -> str:
+    return f"scoring:day:{day.isoformat()}"
+
+
+async def share_days(session: AsyncSession, days: Collection[date]) -> None:
+    """Keep these days from settling until this transaction ends (an applier adding to
+    them, a preview scoring them); shared, so appliers and previews never wait for each
+    other, only for a settlement of the day in progress (`hold_day`)."""
+    if days:
+        await sql.execute(
+            session,
+            "SELECT pg_advisory_xact_lock_shared(hashtext(n)) "
+            "FROM unnest(CAST(:names AS text[])) n ORDER BY n",
+            {"names": sorted({_day_lock(day) for day in days})},
+        )
+
+
+async def hold_day(session: AsyncSession, day: date) -> None:
+    """Wait until no transaction shares the day (`share_days`), and keep new ones out until
+    this one ends: what the settlement reads is then everything committed to the day, and
+    whatever comes after sees the day settled."""
+    await sql.lock(session, _day_lock(day))
+
+
 async def settle_day(session: AsyncSession, center_id: str, day: date) -> bool:
     """Record the day as settled; False if it already was (another instance won)."""
     inserted = await sql.scalar(
@@ -440,3 +449,37 @@ async def save_results(
         "settled = EXCLUDED.settled, computed_at = now() WHERE NOT scoring_results.settled",
         {**sql.arrays(list(_RESULTS), rows), "settled": settled},
     )
+
+
+# --- history past the replay horizon -------------------------------------------------------------
+
+
+async def lowest_mark(session: AsyncSession) -> datetime | None:
+    """The event time of the partition read least far (None before any event)."""
+    found: datetime | None = await sql.scalar(
+        session, "SELECT min(max_occurred_at) FROM scoring_watermarks"
+    )
+    return found
+
+
+async def prune_calls(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Forget up to `limit` calls answered before `before`; return how many went."""
+    result = await sql.execute(
+        session,
+        "DELETE FROM scoring_fcr_calls WHERE ctid IN (SELECT ctid FROM scoring_fcr_calls "
+        "WHERE answered_at < :t LIMIT :n)",
+        {"t": before, "n": limit},
+    )
+    return int(result.rowcount)
+
+
+async def prune_complaints(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Forget up to `limit` complaints whose latest instant is before `before`."""
+    result = await sql.execute(
+        session,
+        "DELETE FROM scoring_complaints WHERE ctid IN (SELECT ctid FROM scoring_complaints "
+        "WHERE GREATEST(last_update_at, justified_at, CAST(business_date AS timestamptz)) < :t "
+        "LIMIT :n)",
+        {"t": before, "n": limit},
+    )
+    return int(result.rowcount)

@@ -11,18 +11,30 @@ the outbox in one transaction:
 - settle: for each center, settle every day that is due by the event-time
   watermark or the wall clock; a settled day is final and publishes one
   `score.settled` record per owner, day and indicator.
+
+A day's settlement holds the day exclusively (`repo.hold_day`) while appliers
+adding to it and previews scoring it share it (`repo.share_days`): an event
+committed to the day is either in the settled result or counted late, and no
+`score.previewed` is staged after the day's `score.settled`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scoring import repo
-from services.scoring.domain import SettlementPolicy, WarningMethod, day_bounds
+from services.scoring.domain import (
+    Partition,
+    PartitionMark,
+    SettlementPolicy,
+    WarningMethod,
+    day_bounds,
+    event_watermark,
+)
 from services.scoring.metrics import ScoringMetrics
 from services.scoring.org.plan import Membership
 from services.scoring.org.store import centers, memberships_on
@@ -55,8 +67,9 @@ class Settlement:
         metrics: ScoringMetrics,
         after_commit: Callable[[], None],
         lock_center: Callable[[AsyncSession, str], Awaitable[None]],
-        backlog: Callable[[], Awaitable[int]],
+        backlog: Callable[[], Awaitable[Mapping[Partition, int]]],
         quiet_seconds: float = 60.0,
+        clock_tolerance: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessions = sessions
@@ -65,8 +78,10 @@ class Settlement:
         self._after_commit = after_commit
         self._lock_center = lock_center
         self._backlog = backlog
+        """The consumer group's backlog per partition in Kafka."""
         self._quiet_seconds = quiet_seconds
         """No events applied for this long: the stream is quiet and the wall clock may settle."""
+        self._clock_tolerance = clock_tolerance
         self._clock = clock
         self._metrics = metrics
 
@@ -80,6 +95,9 @@ class Settlement:
                     return 0
                 published = 0
                 oldest = self._clock().date() - timedelta(days=1)
+                # before anything is read, every day that may be previewed (a center's today
+                # can be the day after the UTC date): a settlement of them waits for this round
+                await repo.share_days(session, [oldest + timedelta(days=n) for n in range(3)])
                 for day in await repo.take_dirty_days(session):
                     if day >= oldest:  # days being replayed from the past settle, unpreviewed
                         published += await self._score(session, day, settle=False)
@@ -97,10 +115,10 @@ class Settlement:
                     if not await sql.try_lock(session, "scoring:settle"):
                         return []
                     zones = {c.id: c.timezone for c in await centers(session)}
-                    watermark, idle = await repo.watermark(session, self._quiet_seconds)
+                    marks, db_now = await repo.partition_marks(session)
                     candidates = {c: await repo.unsettled_days(session, c) for c in zones}
                 now = self._clock()
-                quiet = await self._quiet(idle)
+                watermark, quiet = self._progress(marks, db_now, await self._lags())
                 waiting = 0.0
                 for center, days in candidates.items():
                     for day in days:
@@ -115,6 +133,7 @@ class Settlement:
                         async with session.begin():
                             if not await sql.try_lock(session, "scoring:settle"):
                                 return settled
+                            await repo.hold_day(session, day)  # whatever is committed to it
                             await self._lock_center(session, center)
                             if await repo.settle_day(session, center, day):
                                 await self._score(session, day, settle=True, only_center=center)
@@ -190,19 +209,37 @@ class Settlement:
             stage_event(session, _score_event(row, revision, settled=settle, occurred_at=occurred))
         return len(changed)
 
-    async def _quiet(self, idle: float | None) -> bool:
-        """The stream is quiet: nothing applied lately and no backlog waiting in Kafka.
-
-        A consumer that is down or still catching up leaves a backlog, so the
-        wall clock never settles a day whose events are still to be read.
-        """
-        if idle is not None and idle < self._quiet_seconds:
-            return False
+    async def _lags(self) -> dict[Partition, int] | None:
+        """The group's backlog per partition; None when Kafka cannot tell."""
         try:
-            return await self._backlog() == 0
+            return dict(await self._backlog())
         except Exception as exc:  # Kafka unreachable: assume events may be waiting
             log.warning("cannot measure the backlog", error=str(exc)[:200])
-            return False
+            return None
+
+    def _progress(
+        self, marks: Sequence[PartitionMark], db_now: datetime, lags: Mapping[Partition, int] | None
+    ) -> tuple[datetime | None, bool]:
+        """The event-time watermark, and whether the stream is quiet.
+
+        Quiet: nothing applied for `quiet_seconds` and no backlog waiting in
+        Kafka, so a consumer that is down or still catching up never lets the
+        wall clock settle a day whose events are still to be read. The
+        watermark counts a partition with a backlog even when it is idle (a
+        stalled consumer's partitions are not drained), and never runs more
+        than the clock tolerance ahead of the database's clock.
+        """
+        lagging = None if lags is None else {p for p, n in lags.items() if n > 0}
+        watermark = event_watermark(
+            marks,
+            now=db_now,
+            idle_after=timedelta(seconds=self._quiet_seconds),
+            lagging=lagging,
+            lead=self._clock_tolerance,
+        )
+        idle = (db_now - max(m.touched for m in marks)).total_seconds() if marks else None
+        quiet = lagging is not None and not lagging
+        return watermark, quiet and (idle is None or idle >= self._quiet_seconds)
 
 
 def _score_event(

@@ -68,7 +68,14 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     with bench_infrastructure() as env:
         asyncio.run(ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], partitions=6))
-        env = {**env, "INGEST_API_KEYS": f"{API_KEY}:*", "VALIDATOR_ENABLED": "false"}
+        env = {
+            **env,
+            "INGEST_API_KEYS": f"{API_KEY}:*",
+            "VALIDATOR_ENABLED": "false",
+            # the benchmark's events are dated in early 2026
+            "MAX_EVENT_AGE_HOURS": str(24 * 3650),
+            "DEDUP_RETENTION_DAYS": "3651",
+        }
         with service("services.ingest", 28001, env) as url:
             headers = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
             single_event = orjson.dumps(call(agent="A1024"))

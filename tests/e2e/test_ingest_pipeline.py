@@ -43,6 +43,9 @@ def _start_ingest(port: int, kafka: str) -> subprocess.Popen[bytes]:
         "INGEST_API_KEYS": f"{API_KEY}:*",
         "VALIDATOR_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
+        # the simulated day is in early 2026: accept it (keys kept longer still)
+        "MAX_EVENT_AGE_HOURS": str(24 * 3650),
+        "DEDUP_RETENTION_DAYS": "3651",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "services.ingest"],

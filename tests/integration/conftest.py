@@ -5,21 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.ingest.app import create_app
 from services.ingest.config import IngestSettings
+from shared.db import make_engine
 from shared.migrate import migrate
+from simulator.org import build_org
+from tests.integration.scoring_support import load_org, reset_scoring
 
 pytestmark = pytest.mark.integration
 
 SWITCH_KEY = "switch-key-123"
 CRM_KEY = "crm-key-4567"
 ALL_KEY = "all-types-key"
+SCORING_DAY = date(2026, 3, 2)
 
 
 def ingest_settings(bootstrap: str, **overrides: object) -> IngestSettings:
@@ -31,6 +36,9 @@ def ingest_settings(bootstrap: str, **overrides: object) -> IngestSettings:
         "max_batch_events": 600,
         "max_body_bytes": 512 * 1024,
         "topic_partitions": 3,
+        # the tests' events are dated in early 2026: accept them (keys kept longer still)
+        "max_event_age_hours": 24 * 3650,
+        "dedup_retention_days": 3651,
     }
     values.update(overrides)
     return IngestSettings(**values)  # type: ignore[arg-type]
@@ -62,3 +70,15 @@ async def own_database(server: str, prefix: str) -> AsyncIterator[str]:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.fixture
+async def scoring_db(database: str) -> AsyncIterator[tuple[AsyncEngine, str]]:
+    """Empty scoring tables with a small org; the engine and one agent of it."""
+    engine = make_engine(database, pool_size=2)
+    await reset_scoring(engine)
+    org = build_org(5, seed=3)
+    await load_org(engine, org, since=SCORING_DAY - timedelta(days=400))
+    agent = org["centers"][0]["departments"][0]["teams"][0]["agents"][0]["id"]
+    yield engine, agent
+    await engine.dispose()

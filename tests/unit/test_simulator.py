@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time as wall_time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -397,3 +398,17 @@ def test_cli_writes_an_org_and_the_same_day_from_it(tmp_path: Path) -> None:
     assert main(["generate", "--org", str(org), *common, "--out", str(by_org)]) == 0
     assert by_agents.read_bytes() == by_org.read_bytes()
     assert len(orjson.loads(org.read_bytes())["centers"]) == 1
+
+
+def test_real_time_runs_replay_the_recent_past_fast_then_follow_the_wall_clock() -> None:
+    now = wall_time.time()
+    span = (int(now) - 3 * 86_400, int(now) + 86_400)  # three past days and today
+    origin = Pacer.live_origin(span, now, speed=60)
+    assert origin == int(now - 59 * 60)  # an hour of the recent past: caught up in a minute
+    pacer = Pacer(origin=origin, speed=60)
+    start = pacer.due(origin)
+    assert pacer.due(origin + 1800) - start == pytest.approx(30, abs=0.5)  # the past at 60x
+    assert pacer.due(int(now) + 600) - start == pytest.approx(600, abs=1)  # then the wall clock
+    for offset in range(-3600, 7200, 300):  # nothing leaves before it occurred
+        assert pacer.due(int(now) + offset) - start >= offset - 1
+    assert Pacer.live_origin(span, now) == int(now)  # at speed 1 it starts at now

@@ -41,9 +41,11 @@ class DetectionClock:
 
     `now(wall)` is the latest event time seen plus the wall time that has passed
     since; an event later than that moves the clock forward. The clock never
-    goes back, follows event time when upstream replays or runs fast (the
-    simulator's 60x demo), and keeps advancing when complaints stop, so windows
-    empty and incidents cool down without new events.
+    goes back, follows event time when upstream replays the past, and keeps
+    advancing when complaints stop, so windows empty and incidents cool down
+    without new events. Event time is capped at the wall clock plus a few
+    minutes of skew before it is observed (`capped`), so a bad timestamp never
+    moves the windows ahead of the complaints arriving now.
     """
 
     watermark: datetime
@@ -60,6 +62,11 @@ class DetectionClock:
     @staticmethod
     def start(event_time: datetime, wall: datetime) -> DetectionClock:
         return DetectionClock(event_time, wall)
+
+
+def capped(event_time: datetime, wall: datetime, lead: timedelta) -> datetime:
+    """Return `event_time`, but never more than `lead` ahead of `wall`."""
+    return min(event_time, wall + lead)
 
 
 def minute_of(at: datetime) -> datetime:

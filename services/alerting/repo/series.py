@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.alerting.domain.surge import BaselineSlot, DetectionClock
 from shared.sql import Executor, execute, insert_rows, lock
@@ -29,21 +29,30 @@ async def lock_series(db: Executor, keys: Iterable[SeriesKey]) -> None:
 
 
 async def advance_clocks(
-    db: Executor, latest: dict[str, datetime], wall: datetime
+    db: Executor, latest: dict[str, datetime], wall: datetime, *, lead: timedelta | None = None
 ) -> dict[str, DetectionClock]:
-    """Move each category's clock to at least its latest event time; return the clocks."""
+    """Move each category's clock to at least its latest event time; return the clocks.
+
+    With `lead`, a clock never ends up further than that ahead of `wall` (a clock a
+    bad timestamp pushed ahead earlier comes back within it).
+    """
     if not latest:
         return {}
+    advanced = (
+        "GREATEST(alert_clocks.watermark + GREATEST(interval '0', "
+        "EXCLUDED.observed_at - alert_clocks.observed_at), EXCLUDED.watermark)"
+    )
+    if lead is not None:
+        advanced = f"LEAST({advanced}, EXCLUDED.observed_at + CAST(:lead AS interval))"
     rows = await insert_rows(
         db,
         "alert_clocks",
         {"category": "text", "watermark": "timestamptz", "observed_at": "timestamptz"},
         [(category, at, wall) for category, at in latest.items()],
-        on_conflict="(category) DO UPDATE SET "
-        "watermark = GREATEST(alert_clocks.watermark + GREATEST(interval '0', "
-        "EXCLUDED.observed_at - alert_clocks.observed_at), EXCLUDED.watermark), "
+        on_conflict=f"(category) DO UPDATE SET watermark = {advanced}, "
         "observed_at = GREATEST(alert_clocks.observed_at, EXCLUDED.observed_at)",
         returning="category, watermark, observed_at",
+        params={"lead": lead} if lead is not None else None,
     )
     return {r.category: DetectionClock(r.watermark, r.observed_at) for r in rows}
 
@@ -97,12 +106,13 @@ async def register_withdrawals(
             {"ids": ids},
         )
     ).all()
-    await insert_rows(
+    # a tombstone has no category; its minute is when it was written, so it is purged too
+    await execute(
         db,
-        "alert_complaints",
-        {"complaint_id": "text", "withdrawn": "bool"},
-        [(complaint_id, True) for complaint_id in ids],
-        on_conflict="DO NOTHING",
+        "INSERT INTO alert_complaints (complaint_id, withdrawn, minute) "
+        "SELECT k, true, date_trunc('minute', now()) FROM unnest(CAST(:ids AS text[])) k "
+        "ON CONFLICT DO NOTHING",
+        {"ids": ids},
     )
     return [(r.category, r.region, r.minute) for r in rows if r.category is not None]
 
@@ -171,7 +181,15 @@ async def hourly_counts(
 
 
 async def purge_history(db: Executor, before: datetime) -> None:
-    """Forget minute buckets and complaint ids older than the retention."""
+    """Forget minute buckets, complaint ids and tombstones older than the retention.
+
+    Tombstones written without a minute (before tombstones had one) get the
+    current minute first, so they go one retention from now.
+    """
+    await execute(
+        db,
+        "UPDATE alert_complaints SET minute = date_trunc('minute', now()) WHERE minute IS NULL",
+    )
     for table in ("alert_complaint_buckets", "alert_complaints"):
         await execute(db, f"DELETE FROM {table} WHERE minute < :t", {"t": before})
 
