@@ -69,7 +69,8 @@ services_up() {
 
 demo_up() {
   # The demo center: its org goes to scoring (members since 30 days ago), then the
-  # simulator posts three past days at once (they settle) and today live at 60x.
+  # simulator posts three past days at once (they settle), replays today up to now fast,
+  # then follows the wall clock.
   $PY -m simulator org --agents 120 --seed 7 --out "$ROOT/.local/demo-org.json" 2>/dev/null
   # Dates are business days of the demo center, in its time zone.
   local today
@@ -79,10 +80,10 @@ demo_up() {
   start_bg demo-load "$LOGS/demo-load.log" "$PY" -m simulator send --to http \
     --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --seed 7 \
     --start-date "$(date -d "$today -3 days" +%F)" --days 4 --realtime --speed 60
-  echo "demo load: 120 agents; three past days (settling) and today live at 60x speed"
+  echo "demo load: 120 agents; three past days (settling), today caught up fast, then live"
   start_bg demo-outage "$LOGS/demo-outage.log" "$PY" -m tools.alerting_demo \
     --url http://127.0.0.1:8001 --api-key demo-all-key --category network --region foshan \
-    --after 20 --speed 60
+    --after 20
   echo "demo outage: network complaints surge in Foshan ~20 s from now; escalation L1→L4" \
     "in the SMS sink, /v1/incidents and /metrics"
 }

@@ -1,34 +1,33 @@
 """A network outage in one city for the local demo, posted through ingest.
 
     python -m tools.alerting_demo --url http://127.0.0.1:8001 --api-key demo-all-key \\
-        [--category network] [--region foshan] [--after 20] [--speed 60]
+        [--category network] [--region foshan] [--after 20]
 
-Runs on the same clock as the simulator's real-time mode (started now,
-`--speed` times faster than the wall clock), so both streams agree on event
-time. `--after` simulated minutes from now, complaints of the category in the
-city ramp up — 1 a minute for 10 minutes, 3 a minute for 20, 5 a minute for 30 —
-and then stop (a trickle of ordinary complaints elsewhere follows): with the default rules the incident opens at L1 (12 in 30 min),
-reaches L2 (30), L3 (60) and L4 (100) by volume, is re-notified while nobody
-acknowledges it, cools down and resolves, every step visible in the SMS sink,
-`GET /v1/incidents` and `/metrics`. At 60× the whole story takes about three
-minutes.
+Every complaint is dated when it is sent, on the wall clock like the simulator's
+live traffic: ingest refuses events from the future, and detection follows
+event time. `--after` seconds from now, complaints of the category in the city
+ramp up within four minutes — 12 in the first minute, then 20, 30 and 40 — and
+then stop (a trickle of ordinary complaints elsewhere follows): with the default
+rules the incident opens at L1 (12 in 30 min) and reaches L2 (30), L3 (60) and
+L4 (100) by volume, every step visible in the SMS sink, `GET /v1/incidents` and
+`/metrics`; it is re-notified while nobody acknowledges it and resolves once
+the window has emptied and the cool-down passed (about 45 minutes later).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
-# (simulated minutes, complaints per simulated minute)
-RAMP = ((10, 1), (20, 3), (30, 5))
-# Afterwards, a trickle of ordinary complaints elsewhere keeps event time flowing at the
-# demo's speed (at night the simulated center files few), so the cool-down shows.
-TAIL_MINUTES, TAIL_EVERY_MINUTES, TAIL_CATEGORY, TAIL_REGION = 75, 5, "service", "guangzhou"
+# (minutes, complaints per minute) of the surge
+RAMP = ((1, 12), (1, 20), (1, 30), (1, 40))
+# Afterwards, a trickle of ordinary complaints elsewhere keeps event time flowing (at night
+# the simulated center files few), so the cool-down and the resolution show.
+TAIL_MINUTES, TAIL_EVERY_MINUTES, TAIL_CATEGORY, TAIL_REGION = 60, 2, "service", "guangzhou"
 
 
 def timeline(start: datetime) -> list[datetime]:
@@ -58,8 +57,7 @@ def complaint(category: str, region: str, at: datetime) -> dict[str, object]:
 
 
 async def run(args: argparse.Namespace) -> None:
-    origin, started = datetime.now(UTC), time.monotonic()
-    outage = timeline(origin + timedelta(minutes=args.after))
+    outage = timeline(datetime.now(UTC) + timedelta(seconds=args.after))
     tail = [
         outage[-1] + timedelta(minutes=m)
         for m in range(TAIL_EVERY_MINUTES, TAIL_MINUTES + 1, TAIL_EVERY_MINUTES)
@@ -69,18 +67,18 @@ async def run(args: argparse.Namespace) -> None:
     ]
     print(
         f"outage: {len(outage)} {args.category} complaints in {args.region}, from "
-        f"{args.after} simulated minutes from now ({args.after * 60 / args.speed:.0f} s)",
+        f"{args.after:.0f} s from now",
         flush=True,
     )
     async with httpx.AsyncClient(base_url=args.url, timeout=10) as client:
         while pending:
-            now = origin + timedelta(seconds=(time.monotonic() - started) * args.speed)
+            now = datetime.now(UTC)
             due = [p for p in pending if p[0] <= now]
             pending = pending[len(due) :]
             if due:
-                response = await client.post(
+                response = await client.post(  # dated now: sent when they occur
                     "/v1/events/complaint.filed",
-                    json=[complaint(category, region, at) for at, category, region in due],
+                    json=[complaint(category, region, now) for _, category, region in due],
                     headers={"X-API-Key": args.api_key},
                 )
                 response.raise_for_status()
@@ -94,8 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--category", default="network")
     parser.add_argument("--region", default="foshan")
-    parser.add_argument("--after", type=float, default=20.0, help="simulated minutes from now")
-    parser.add_argument("--speed", type=float, default=60.0)
+    parser.add_argument("--after", type=float, default=20.0, help="seconds from now")
     asyncio.run(run(parser.parse_args(argv)))
 
 
