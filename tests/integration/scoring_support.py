@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.contracts.topics import RAW_TOPICS
+from shared.contracts.topics import RAW_TOPICS, Topic
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SCORING_TABLES = (
@@ -79,8 +79,11 @@ async def load_org(engine: AsyncEngine, org: dict[str, Any], since: date) -> Non
                         )
 
 
-async def start_group_at_end(bootstrap: str, group: str) -> None:
-    """Commit the raw topics' end offsets for `group`, so it reads only what comes next."""
+async def start_group_at_end(
+    bootstrap: str, group: str, *, topics: Sequence[Topic] = RAW_TOPICS
+) -> None:
+    """Commit the end offsets of `topics` (the raw ones by default) for `group`, so it reads
+    only what comes next."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
     )
@@ -89,7 +92,7 @@ async def start_group_at_end(bootstrap: str, group: str) -> None:
         metadata = await consumer._client.fetch_all_metadata()
         partitions = [
             TopicPartition(t.name, p)
-            for t in RAW_TOPICS
+            for t in topics
             for p in metadata.partitions_for_topic(t.name) or ()
         ]
         consumer.assign(partitions)

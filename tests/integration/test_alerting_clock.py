@@ -61,7 +61,7 @@ async def test_a_complaint_from_the_future_does_not_blind_detection(
                 assert response.status_code == 202, response.text
 
                 async def opened() -> list[dict[str, Any]]:
-                    listed = await alerting.get("/v1/incidents", headers=token("manager"))
+                    listed = await alerting.get("/v1/incidents", headers=token())
                     return [i for i in listed.json()["incidents"] if i["category"] == cat]
 
                 [incident] = await wait_for(opened, within=60)
