@@ -43,9 +43,12 @@ from shared.migrate import migrate
 from shared.vocabulary import DEFAULT_TIMEZONE
 from simulator.org import build_org
 from tests.bench.common import (
+    CONNECTIONS,
     RESULTS,
+    SECONDS,
     bench_infrastructure,
     lua_rotation,
+    print_rates,
     service,
     write_report,
     wrk_lua,
@@ -53,8 +56,6 @@ from tests.bench.common import (
 from tests.integration.garden_support import score
 
 AGENTS = int(os.environ.get("BENCH_AGENTS", "3000"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 DAYS = 30
 INDICATORS = ("satisfaction", "fcr", "aht", "call_volume", "utilization", "complaint_rate")
 BATCH = GardenSettings.model_fields["batch_max_records"].default
@@ -359,14 +360,7 @@ def main() -> None:
         f"departments, {report['load']['settled_records']:,} settled records grown in "
         f"{report['load']['seconds_to_grow']:.0f}s"
     )
-    print(f"  {'':22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'non-2xx':>9}")
-    for name in ("agent_garden", "team_garden", "leaderboard", "bare_row"):
-        r = report[name]
-        ratio = f"{r['ratio']:.2f}" if "ratio" in r else ""
-        print(
-            f"  {name:22}{r['requests_per_s']:>10,.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
-            f"{ratio:>8}{r['non_2xx']:>9.0f}"
-        )
+    print_rates(report, ("agent_garden", "team_garden", "leaderboard", "bare_row"))
     day = report["one_day"]
     print(
         f"  one settled day ({day['settled_records']:,} records): {day['seconds']:.2f}s "

@@ -12,12 +12,17 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.infra import ROOT, STATE, NativeKafka, NativePostgres
 
 RESULTS = ROOT / "bench-results"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+"""Length of each measured run."""
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+"""Requests in flight of the HTTP load runs (wrk connections, the bare clients' tasks)."""
 
 
 def bench_ports() -> tuple[int, int, int]:
@@ -176,3 +181,15 @@ def write_report(name: str, payload: dict[str, object]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
     return path
+
+
+def print_rates(report: dict[str, Any], names: Sequence[str], unit: str = "req/s") -> None:
+    """Print a table of runs: rate, p50, p99, the ratio to the baseline and non-2xx answers."""
+    print(f"  {'':26}{unit:>14}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'non-2xx':>9}")
+    for name in names:
+        r = report[name]
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else ""
+        print(
+            f"  {name:26}{r['requests_per_s']:>14,.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+            f"{ratio:>8}{r.get('non_2xx', 0):>9.0f}"
+        )
