@@ -11,3 +11,5 @@ mkdir -p bench-results
 .venv/bin/python -m tests.bench.bench_ingest
 .venv/bin/python -m tests.bench.bench_scoring
 .venv/bin/python -m tests.bench.bench_alerting
+.venv/bin/python -m tests.bench.bench_garden
+.venv/bin/python -m tests.bench.bench_rewards

@@ -9,22 +9,39 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.infra import ROOT, STATE, NativeKafka, NativePostgres
 
 RESULTS = ROOT / "bench-results"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+"""Length of each measured run."""
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+"""Requests in flight of the HTTP load runs (wrk connections, the bare clients' tasks)."""
+
+
+def bench_ports() -> tuple[int, int, int]:
+    """Kafka, Kafka controller and PostgreSQL ports of the benchmarks (`BENCH_KAFKA_PORT`,
+    `BENCH_KAFKA_CONTROLLER_PORT`, `BENCH_PG_PORT`; 29092, 29093, 25432 by default)."""
+    return (
+        int(os.environ.get("BENCH_KAFKA_PORT", "29092")),
+        int(os.environ.get("BENCH_KAFKA_CONTROLLER_PORT", "29093")),
+        int(os.environ.get("BENCH_PG_PORT", "25432")),
+    )
 
 
 @contextmanager
 def bench_infrastructure(*, postgres: bool = False) -> Iterator[dict[str, str]]:
     """Start a broker (and a database) on bench ports; stop them afterwards."""
-    kafka = NativeKafka(port=29092, controller_port=29093, home=STATE.parent / "bench" / "kafka")
-    pg = NativePostgres(port=25432, data=STATE.parent / "bench" / "postgres")
+    kafka_port, controller_port, pg_port = bench_ports()
+    home = STATE.parent / "bench"
+    kafka = NativeKafka(port=kafka_port, controller_port=controller_port, home=home / "kafka")
+    pg = NativePostgres(port=pg_port, data=home / "postgres")
     kafka.reset()
     kafka.start()
     env = {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka.port}"}
@@ -80,16 +97,45 @@ def wrk(
     threads: int = 1,
 ) -> dict[str, float]:
     """Load `url` with POSTs of `body` using wrk; return requests/s and latency percentiles."""
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed (scripts/bench.sh installs it)")
     body_file = RESULTS / "wrk-body.json"
     body_file.write_bytes(body)
-    script = RESULTS / "wrk-post.lua"
     header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
-    script.write_text(
+    script = (
         f'wrk.method = "POST"\nlocal f = io.open("{body_file}", "rb")\n'
         f'wrk.body = f:read("*a")\nf:close()\n{header_lines}\n'
     )
+    return wrk_lua(url, script, seconds=seconds, connections=connections, threads=threads)
+
+
+def lua_string(value: str) -> str:
+    """A Lua string literal of `value`."""
+    return json.dumps(value)  # a JSON string of printable ASCII is a valid Lua literal
+
+
+def lua_rotation(requests: Sequence[tuple[str, str, dict[str, str]]]) -> str:
+    """A wrk script sending `requests` ((method, path, headers) each) in turn, again and again."""
+    lines = ["local requests = {}"]
+    for method, path, headers in requests:
+        fields = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+        lines.append(
+            f"requests[#requests + 1] = wrk.format({lua_string(method)}, {lua_string(path)}, "
+            f"{{{fields}}})"
+        )
+    lines.append(
+        "local i = 0\nrequest = function()\n  i = i % #requests + 1\n  return requests[i]\nend"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def wrk_lua(
+    url: str, script: str, *, seconds: int, connections: int, threads: int = 1
+) -> dict[str, float]:
+    """Load `url` with wrk running the Lua `script`; return requests/s, the request count,
+    latency percentiles and the non-2xx answers."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (scripts/bench.sh installs it)")
+    path = RESULTS / "wrk-script.lua"
+    path.write_text(script)
     result = subprocess.run(
         [
             "wrk",
@@ -98,12 +144,13 @@ def wrk(
             f"-d{seconds}s",
             "--latency",
             "-s",
-            str(script),
+            str(path),
             url,
         ],
         capture_output=True,
         text=True,
         check=True,
+        timeout=seconds + 60,
     )
     out = result.stdout
     (RESULTS / "wrk-last.txt").write_text(out)
@@ -111,6 +158,7 @@ def wrk(
     socket_errors = re.search(r"Socket errors: (.*)", out)
     return {
         "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
         "p50_ms": _ms(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
         "p99_ms": _ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
         "non_2xx": float(errors.group(1)) if errors else 0.0,
@@ -133,3 +181,15 @@ def write_report(name: str, payload: dict[str, object]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
     return path
+
+
+def print_rates(report: dict[str, Any], names: Sequence[str], unit: str = "req/s") -> None:
+    """Print a table of runs: rate, p50, p99, the ratio to the baseline and non-2xx answers."""
+    print(f"  {'':26}{unit:>14}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'non-2xx':>9}")
+    for name in names:
+        r = report[name]
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else ""
+        print(
+            f"  {name:26}{r['requests_per_s']:>14,.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+            f"{ratio:>8}{r.get('non_2xx', 0):>9.0f}"
+        )

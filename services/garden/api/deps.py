@@ -4,16 +4,17 @@ service's parts, in one `Call`; the OpenAPI entries of error answers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.garden.config import GardenSettings
 from services.garden.metrics import GardenMetrics
-from shared.auth.tokens import CurrentPrincipal
+from shared.auth.tokens import Principal, current_principal
 from shared.errors import ERROR_SCHEMA
-from shared.web import NowDep, SessionDep
+from shared.web import SessionDep, wall_clock
 
 
 @dataclass
@@ -21,9 +22,9 @@ class CallContext:
     """What every garden request carries."""
 
     request: Request
-    principal: CurrentPrincipal
-    session: SessionDep
-    now: NowDep
+    principal: Principal
+    session: AsyncSession
+    now: datetime
 
     @property
     def settings(self) -> GardenSettings:
@@ -44,7 +45,20 @@ class CallContext:
         return self.now.astimezone(self.settings.zone_of(center_id)).date()
 
 
-Call = Annotated[CallContext, Depends()]
+async def caller(request: Request) -> Principal:
+    """The verified caller, on the event loop (a sync dependency would cost a thread hop)."""
+    return current_principal(request)
+
+
+async def call_context(
+    request: Request, principal: Annotated[Principal, Depends(caller)], session: SessionDep
+) -> CallContext:
+    """Build a request's context without a thread-pool hop per part: FastAPI runs sync
+    dependencies (a dataclass, the token check, the clock) in worker threads."""
+    return CallContext(request, principal, session, wall_clock())
+
+
+Call = Annotated[CallContext, Depends(call_context)]
 
 _ANSWERS = {
     304: ("not_modified", "the client's copy is current (If-None-Match)"),
