@@ -77,6 +77,14 @@ demo_up() {
   today=$(TZ=Asia/Shanghai date +%F)
   $PY -m services.scoring.org_load "$ROOT/.local/demo-org.json" \
     --effective-from "$(date -d "$today -30 days" +%F)" >/dev/null
+  # A short fruit cycle and a next-day automatic harvest, so the few demo days ripen fruit
+  # and the harvests reach the wallets.
+  local admin
+  admin=$($PY -m shared.auth.cli --sub demo-admin --role admin --ttl 600)
+  curl -fsS -o /dev/null -X PUT "http://127.0.0.1:8004/v1/config/garden?center_id=C1" \
+    -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+    -d '{"fruit_at": 15, "stage_thresholds": [0, 3, 6, 9, 12], "auto_harvest_days": 1}' \
+    || echo "the garden refused the demo configuration (see $LOGS/garden.log)"
   start_bg demo-load "$LOGS/demo-load.log" "$PY" -m simulator send --to http \
     --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --seed 7 \
     --start-date "$(date -d "$today -3 days" +%F)" --days 4 --realtime --speed 60
@@ -86,6 +94,31 @@ demo_up() {
     --after 20
   echo "demo outage: network complaints surge in Foshan ~20 s from now; escalation L1→L4" \
     "in the SMS sink, /v1/incidents and /metrics"
+  where_to_look
+}
+
+where_to_look() {
+  # A sample agent and their team leader from the demo org, with tokens to read as them.
+  local agent team agent_token leader_token
+  read -r agent team < <($PY -c "import json; c = json.load(open('$ROOT/.local/demo-org.json'))['centers'][0]; t = c['departments'][0]['teams'][0]; print(t['agents'][0]['id'], t['id'])")
+  agent_token=$($PY -m shared.auth.cli --sub "$agent" --role agent --unit "$team" --ttl 86400)
+  leader_token=$($PY -m shared.auth.cli --sub "lead-$team" --role team_leader --unit "$team" --ttl 86400)
+  cat <<EOT
+
+where to look (the past days settle within a minute or two; gardens grow as they do):
+  API docs:        http://127.0.0.1:800{1,2,3,4,5}/docs
+  SMS sink:        http://127.0.0.1:8010/
+  agent $agent:    export AGENT_TOKEN=$agent_token
+    garden:        curl -H "Authorization: Bearer \$AGENT_TOKEN" http://127.0.0.1:8004/v1/agents/$agent/garden
+    a plant:       curl -H "Authorization: Bearer \$AGENT_TOKEN" http://127.0.0.1:8004/v1/agents/$agent/plants/satisfaction.svg > plant.svg
+    wallet:        curl -H "Authorization: Bearer \$AGENT_TOKEN" http://127.0.0.1:8005/v1/wallets/agent/$agent
+    prizes:        curl -H "Authorization: Bearer \$AGENT_TOKEN" http://127.0.0.1:8005/v1/prizes
+  team $team:      export LEADER_TOKEN=$leader_token
+    team garden:   curl -H "Authorization: Bearer \$LEADER_TOKEN" http://127.0.0.1:8004/v1/units/team/$team/garden
+    leaderboard:   curl -H "Authorization: Bearer \$LEADER_TOKEN" "http://127.0.0.1:8004/v1/leaderboards?scope=team:$team&period=week:$(TZ=Asia/Shanghai date +%F)"
+  harvest ripe fruit by hand (the rest is harvested the day after it ripens):
+    curl -X POST -H "Authorization: Bearer \$AGENT_TOKEN" -H "Idempotency-Key: \$(uuidgen || date +%s%N)" http://127.0.0.1:8004/v1/agents/$agent/plants/satisfaction/harvest
+EOT
 }
 
 stop_all() {
