@@ -61,10 +61,7 @@ class Expected:
         return max(i for i, t in enumerate(THRESHOLDS) if self.growth >= t)
 
 
-@pytest.fixture
-async def engine(database: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database, pool_size=2)
-    await reset_scoring(engine)
+async def _empty_garden(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         tables = (
             await conn.execute(
@@ -72,7 +69,17 @@ async def engine(database: str) -> AsyncIterator[AsyncEngine]:
             )
         ).scalars()
         await conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
+
+
+@pytest.fixture
+async def engine(database: str) -> AsyncIterator[AsyncEngine]:
+    """The shared database with scoring and garden emptied before, and the garden after
+    (this test's configuration of center C1 must not reach other tests' plants)."""
+    engine = make_engine(database, pool_size=2)
+    await reset_scoring(engine)
+    await _empty_garden(engine)
     yield engine
+    await _empty_garden(engine)
     await engine.dispose()
 
 
@@ -149,7 +156,7 @@ async def test_settled_scores_from_the_real_scoring_service_grow_the_expected_pl
                 settled = await conn.scalar(text("SELECT count(*) FROM scoring_settled_days"))
             return settled >= DAYS
 
-        await wait_for(every_day_settled, within=180)
+        await wait_for(every_day_settled, within=300)
         results = await _settled_results(engine)
         expected: dict[tuple[str, str, str], Expected] = {}
         days: dict[tuple[str, str, str], int] = {}
@@ -162,7 +169,7 @@ async def test_settled_scores_from_the_real_scoring_service_grow_the_expected_pl
             plants = await _plants(engine)
             return all(key in plants and plants[key].days == n for key, n in days.items())
 
-        await wait_for(every_day_grown, within=120)
+        await wait_for(every_day_grown, within=300)
         plants = await _plants(engine)
 
     assert {k for k in days if k[0] == "agent"} and {k for k in days if k[0] != "agent"}
