@@ -3,35 +3,21 @@ members and their A/B/C split."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.garden.api.schemas import DayPoints, MemberOut, PlantOut, SplitOut
 from services.garden.domain.config import GardenConfig
+from services.garden.domain.plant import SettledDay
 from services.garden.domain.split import MemberPlant, abc_split
-from services.garden.domain.stars import average_daily_points, star_level, star_window
+from services.garden.domain.stars import average_daily_points, star_level
 from services.garden.repo import config as config_store
 from services.garden.repo import reads
-from shared.vocabulary import OwnerKind, UnitKind
-
-
-def plant_out(row: dict[str, Any], preview: float | None) -> PlantOut:
-    """Return a plant's document from its row."""
-    return PlantOut(
-        indicator=row["indicator"],
-        fruit=row["fruit"],
-        stage=row["stage"],
-        state=row["state"],
-        growth=row["growth"],
-        ripe_fruit=max(0, row["fruit_ripened"] - row["fruit_harvested"]),
-        preview_points=preview,
-        cycle=row["cycle"],
-        fruit_ripened=row["fruit_ripened"],
-        fruit_harvested=min(row["fruit_harvested"], row["fruit_ripened"]),
-        last_rated=row["last_rated"],
-    )
+from services.garden.repo.reads import GardenRead
+from services.garden.versions import ConfigBook, StoredVersion
+from shared.vocabulary import UnitKind
 
 
 async def config_on(session: AsyncSession, center_id: str, day: date) -> GardenConfig:
@@ -39,50 +25,85 @@ async def config_on(session: AsyncSession, center_id: str, day: date) -> GardenC
     return (await config_store.config_book(session, [center_id])).on(center_id, day)
 
 
-async def owner_plants(
-    session: AsyncSession, kind: OwnerKind, owner_id: str, today: date
-) -> list[PlantOut]:
-    """Return an owner's plants with today's preview points."""
-    previews = await reads.previews_on(session, kind, owner_id, today)
-    rows = await reads.plants(session, kind, owner_id)
-    return [plant_out(row, previews.get(row["indicator"])) for row in rows]
+# --- documents as plain data: the gardens answer many rows, each a pydantic object cost more ---
+# than the reads. The keys and their order are those of the schemas' models.
 
 
-async def recent_days(
-    session: AsyncSession, kind: OwnerKind, owner_id: str, today: date, config: GardenConfig
-) -> tuple[int, float | None, dict[str, list[DayPoints]]]:
-    """Return the star level, the average daily points and the days of the star window."""
-    start, end = star_window(today)
-    days = await reads.days_between(session, kind, owner_id, start, end)
-    average = average_daily_points(days, today=today)
-    shown = {
-        indicator: [DayPoints(date=d.business_date, points=d.points, state=d.state) for d in rows]
-        for indicator, rows in days.items()
+def plant_document(row: Sequence[Any]) -> dict[str, Any]:
+    """Return a plant's document (`PlantOut`) from (indicator, fruit, stage, state, growth,
+    cycle, fruit_ripened, fruit_harvested, last_rated, preview_points)."""
+    indicator, fruit, stage, state, growth, cycle, ripened, harvested, last_rated, preview = row
+    return {
+        "indicator": indicator,
+        "fruit": fruit,
+        "stage": stage,
+        "state": state,
+        "growth": float(growth),
+        "ripe_fruit": max(0, ripened - harvested),
+        "preview_points": float(preview) if preview is not None else None,
+        "cycle": cycle,
+        "fruit_ripened": ripened,
+        "fruit_harvested": min(harvested, ripened),
+        "last_rated": last_rated,
     }
-    return star_level(average, config), average, shown
 
 
-async def unit_members(
-    session: AsyncSession, kind: UnitKind, unit_id: str, indicators: set[str]
-) -> tuple[list[MemberOut], list[SplitOut]]:
-    """Return the agents of a unit's subtree with their plants' states, and the split."""
-    members = await reads.members_of(session, kind, unit_id)
-    plants = [
-        MemberPlant(owner, indicator, state if last_rated is not None else None)  # type: ignore[arg-type]
-        for owner, indicator, state, last_rated in await reads.member_plants(
-            session, "agent", list(members)
+def agent_garden_document(agent_id: str, read: GardenRead) -> dict[str, Any]:
+    """Return an agent's garden (`AgentGarden`) from what one read found."""
+    center = read.member.center_id if read.member is not None else ""
+    book = ConfigBook.of(
+        StoredVersion(v_id, v_center, date.fromisoformat(start), document, by)
+        for v_id, v_center, start, document, by in read.versions
+    )
+    config = book.on(center, read.today)
+    settled: dict[str, list[SettledDay]] = {}
+    shown: dict[str, list[dict[str, Any]]] = {}
+    for indicator, day, points, state, fruit, revision in read.days:
+        points = float(points)
+        settled.setdefault(indicator, []).append(
+            SettledDay(date.fromisoformat(day), points, state, fruit, revision)
         )
+        shown.setdefault(indicator, []).append({"date": day, "points": points, "state": state})
+    average = average_daily_points(settled, today=read.today)
+    return {
+        "agent_id": agent_id,
+        "today": read.today,
+        "star_level": star_level(average, config),
+        "average_points": average,
+        "plants": [plant_document(row) for row in read.plants],
+        "days": shown,
+    }
+
+
+async def unit_garden_document(
+    session: AsyncSession, kind: UnitKind, unit_id: str, today: date
+) -> dict[str, Any]:
+    """Return a unit's garden (`UnitGarden`): its plants, its agents' states and the split."""
+    plants = [
+        plant_document(row)
+        for row in await reads.plants_with_previews(session, kind, unit_id, today)
     ]
-    codes = indicators | {p.indicator for p in plants}
+    members, rows = await reads.members_with_plants(session, kind, unit_id)
+    of_members = [MemberPlant(owner, indicator, state) for owner, indicator, state in rows]  # type: ignore[arg-type]
+    codes = {p["indicator"] for p in plants} | {p.indicator for p in of_members}
     states: dict[str, dict[str, Any]] = {m: {code: None for code in sorted(codes)} for m in members}
-    for p in plants:
+    for p in of_members:
         states[p.member_id][p.indicator] = p.state
     order = sorted(members, key=lambda m: (members[m], m))
-    out = [MemberOut(owner_id=m, name=members[m], states=states[m]) for m in order]
-    split = [
-        SplitOut(
-            indicator=s.indicator, a=list(s.a), b=list(s.b), c=list(s.c), unrated=list(s.unrated)
-        )
-        for s in abc_split(members, plants, codes)
-    ]
-    return out, split
+    return {
+        "kind": kind,
+        "unit_id": unit_id,
+        "today": today,
+        "plants": plants,
+        "members": [{"owner_id": m, "name": members[m], "states": states[m]} for m in order],
+        "split": [
+            {
+                "indicator": s.indicator,
+                "a": list(s.a),
+                "b": list(s.b),
+                "c": list(s.c),
+                "unrated": list(s.unrated),
+            }
+            for s in abc_split(members, of_members, codes)
+        ],
+    }

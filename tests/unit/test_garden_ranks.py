@@ -16,6 +16,7 @@ from services.garden.domain.leaderboard import (
     Standing,
     period_of,
     rank_owners,
+    rank_totals,
     visible_entries,
 )
 from services.garden.domain.plant import SettledDay
@@ -180,6 +181,14 @@ def test_competition_ranks(counts: dict[str, int]) -> None:
     keys = [(-r.fruit, r.name, r.owner_id) for r in board]
     assert keys == sorted(keys)
     assert rank_owners(list(reversed(items)), period=WEEK, members=MEMBERS) == board
+
+
+@given(fruit_counts)
+def test_totals_rank_as_their_harvests(counts: dict[str, int]) -> None:
+    """A board ranked from per-owner totals (summed in SQL) is the board of the harvests."""
+    items = [harvest(i, owner, c) for i, (owner, c) in enumerate(sorted(counts.items()))]
+    names = {owner: MEMBERS[owner] for owner in counts}
+    assert rank_totals(counts, names) == rank_owners(items, period=WEEK, members=MEMBERS)
 
 
 @given(

@@ -34,17 +34,30 @@ async def _in_subtree(
     return target
 
 
+def may_ask(principal: Principal, kind: OwnerKind, owner_id: str) -> None:
+    """Refuse (403) what the caller may not read whatever the member view says: an agent
+    asking for any garden but their own."""
+    if principal.is_admin or principal.role is not Role.AGENT:
+        return
+    if kind != "agent" or owner_id != principal.subject:
+        raise out_of_reach()
+
+
+def admitted(principal: Principal, target: Member | None) -> Member | None:
+    """Return the owner's place once `may_ask` passed: a leader reads their subtree only."""
+    if principal.is_admin or principal.role is Role.AGENT:
+        return target
+    if target is None or principal.unit is None or principal.unit not in target.units:
+        raise out_of_reach()
+    return target
+
+
 async def readable(
     session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str
 ) -> Member | None:
     """Return the owner's place if the caller may read their garden; 403 otherwise."""
-    if principal.is_admin:
-        return await reads.member(session, kind, owner_id)
-    if principal.role is Role.AGENT:
-        if kind == "agent" and owner_id == principal.subject:
-            return await reads.member(session, kind, owner_id)
-        raise out_of_reach()
-    return await _in_subtree(session, principal, kind, owner_id)
+    may_ask(principal, kind, owner_id)
+    return admitted(principal, await reads.member(session, kind, owner_id))
 
 
 async def harvestable(

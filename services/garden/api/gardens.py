@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Path, Response
 
-from services.garden.api.access import readable
+from services.garden.api.access import admitted, may_ask, readable
 from services.garden.api.deps import Call, CallContext, errors
-from services.garden.api.http import conditional, conditional_json
+from services.garden.api.http import conditional
 from services.garden.api.schemas import AgentGarden, UnitGarden
 from services.garden.domain.config import PlantState
+from services.garden.domain.stars import STAR_WINDOW_DAYS
 from services.garden.pictures import plant_svg
-from services.garden.reading import config_on, owner_plants, recent_days, unit_members
+from services.garden.reading import agent_garden_document, config_on, unit_garden_document
 from services.garden.repo import reads
 from shared.vocabulary import OwnerKind, UnitKind
 
 router = APIRouter(prefix="/v1", tags=["gardens"])
 Indicator = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 SVG = "image/svg+xml"
+
+
+def _json(call: CallContext, document: dict[str, Any]) -> Response:
+    return conditional(call.request, orjson.dumps(document), media_type="application/json")
 
 
 @router.get(
@@ -30,20 +36,17 @@ SVG = "image/svg+xml"
 async def agent_garden(agent_id: str, call: Call) -> Response:
     """Per plant: indicator, fruit, stage, state, growth, ripe fruit, today's preview points;
     the star level and the last 30 days of points per indicator."""
-    place = await readable(call.session, call.principal, "agent", agent_id)
-    center = place.center_id if place else None
-    today = call.today(center)
-    config = await config_on(call.session, center or "", today)
-    stars, average, days = await recent_days(call.session, "agent", agent_id, today, config)
-    document = AgentGarden(
-        agent_id=agent_id,
-        today=today,
-        star_level=stars,
-        average_points=average,
-        plants=await owner_plants(call.session, "agent", agent_id, today),
-        days=days,
+    may_ask(call.principal, "agent", agent_id)
+    zones = call.settings.center_timezones
+    read = await reads.agent_garden(
+        call.session,
+        agent_id,
+        today_by_center={center: call.today(center) for center in zones},
+        today=call.today(None),
+        window_days=STAR_WINDOW_DAYS,
     )
-    return conditional_json(call.request, document)
+    admitted(call.principal, read.member)
+    return _json(call, agent_garden_document(agent_id, read))
 
 
 @router.get(
@@ -57,13 +60,7 @@ async def unit_garden(kind: UnitKind, unit_id: str, call: Call) -> Response:
     and the A/B/C split per indicator."""
     place = await readable(call.session, call.principal, kind, unit_id)
     today = call.today(place.center_id if place else None)
-    plants = await owner_plants(call.session, kind, unit_id, today)
-    indicators = {p.indicator for p in plants}
-    members, split = await unit_members(call.session, kind, unit_id, indicators)
-    document = UnitGarden(
-        kind=kind, unit_id=unit_id, today=today, plants=plants, members=members, split=split
-    )
-    return conditional_json(call.request, document)
+    return _json(call, await unit_garden_document(call.session, kind, unit_id, today))
 
 
 async def picture(call: CallContext, kind: OwnerKind, owner_id: str, indicator: str) -> Response:

@@ -5,19 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Literal, cast
 
+import orjson
 from fastapi import APIRouter, Query, Response
 
 from services.garden.api.access import board_view
 from services.garden.api.deps import Call, errors
-from services.garden.api.http import conditional_json
-from services.garden.api.schemas import LeaderboardOut, MineOut, StandingOut
-from services.garden.domain.leaderboard import (
-    Collected,
-    PeriodKind,
-    period_of,
-    rank_owners,
-    visible_entries,
-)
+from services.garden.api.http import conditional
+from services.garden.api.schemas import LeaderboardOut
+from services.garden.domain.leaderboard import PeriodKind, period_of, rank_totals, visible_entries
 from services.garden.reading import config_on
 from services.garden.repo import harvests as harvest_store
 from services.garden.repo import reads
@@ -79,28 +74,32 @@ async def leaderboard(
     place = await reads.member(session, kind, unit)
     center = place.center_id if place else unit
     window = period_of(*span)
-    members = await reads.members_of(session, kind, unit, owners=owners)
-    collected = [
-        Collected(harvest_id, owner, day, kind_of_fruit, count)
-        for harvest_id, owner_kind, owner, day, kind_of_fruit, count in await harvest_store.harvests_in(
-            session, center, window.start, window.end, fruit
-        )
-        if owner_kind == owners
-    ]
-    ranked = rank_owners(collected, period=window, members=members, fruit=fruit)
+    totals = await harvest_store.totals_in(
+        session,
+        center,
+        window.start,
+        window.end,
+        owners=owners,
+        unit_kind=kind,
+        unit_id=unit,
+        fruit=fruit,
+    )
+    ranked = rank_totals(
+        {owner: total for owner, _, total in totals}, {owner: name for owner, name, _ in totals}
+    )
     config = await config_on(session, center, window.start)
     board = visible_entries(ranked, principal.subject, "admin" if sees_all else "agent", config)
-    document = LeaderboardOut(
-        scope=scope,
-        period=period,
-        start=window.start,
-        end=window.end - timedelta(days=1),
-        fruit=fruit,
-        owners=owners,
-        entries=[
-            StandingOut(rank=s.rank, owner=s.owner_id, name=s.name, fruit=s.fruit)
+    document = {  # `LeaderboardOut`, as plain data: a board of a center has thousands of rows
+        "scope": scope,
+        "period": period,
+        "start": window.start,
+        "end": window.end - timedelta(days=1),
+        "fruit": fruit,
+        "owners": owners,
+        "entries": [
+            {"rank": s.rank, "owner": s.owner_id, "name": s.name, "fruit": s.fruit}
             for s in board.entries
         ],
-        me=MineOut(rank=board.me.rank, fruit=board.me.fruit) if board.me else None,
-    )
-    return conditional_json(call.request, document)
+        "me": {"rank": board.me.rank, "fruit": board.me.fruit} if board.me else None,
+    }
+    return conditional(call.request, orjson.dumps(document), media_type="application/json")

@@ -99,6 +99,12 @@ def rank_owners(
         of_kind = fruit is None or item.fruit == fruit
         if of_kind and item.owner_id in members and item.business_date in period:
             totals[item.owner_id] = totals.get(item.owner_id, 0) + item.count
+    return rank_totals(totals, members)
+
+
+def rank_totals(totals: Mapping[str, int], members: Mapping[str, str]) -> tuple[Standing, ...]:
+    """Rank owners by their fruit `totals` of a period (owner id → fruit; `members` names
+    each of them); owners with no fruit are left off."""
     order = sorted(
         (owner for owner, total in totals.items() if total > 0),
         key=lambda owner: (-totals[owner], members[owner], owner),

@@ -11,7 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.garden.domain.harvest import Harvest
 from services.garden.domain.plant import Plant
 from services.garden.repo.plants import _KEYS, plant_params
+from services.garden.repo.reads import unit_column
 from shared import sql
+from shared.vocabulary import UnitKind
 
 
 def plant_lock(plant: Plant) -> str:
@@ -168,3 +170,33 @@ async def harvests_in(
         )
     )
     return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+async def totals_in(
+    session: AsyncSession,
+    center_id: str,
+    start: date,
+    end: date,
+    *,
+    owners: str,
+    unit_kind: UnitKind,
+    unit_id: str,
+    fruit: str | None,
+) -> list[tuple[str, str, int]]:
+    """Return (owner_id, name, fruit) of the `owners` (agents or teams) of a unit whose
+    harvests on the center's business days [start, end) bore fruit (of one kind when `fruit`
+    is given)."""
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT h.owner_id, COALESCE(m.name, m.owner_id), sum(h.count) "
+            "FROM garden_harvests h JOIN garden_members m "
+            "ON m.owner_kind = h.owner_kind AND m.owner_id = h.owner_id "
+            "WHERE h.center_id = :c AND h.business_date >= :s AND h.business_date < :e "
+            f"AND h.owner_kind = :k AND m.{unit_column(unit_kind)} = :u "
+            "AND (CAST(:f AS text) IS NULL OR h.fruit = :f) "
+            "GROUP BY h.owner_id, m.name, m.owner_id HAVING sum(h.count) > 0",
+            {"c": center_id, "s": start, "e": end, "k": owners, "u": unit_id, "f": fruit},
+        )
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.garden.domain.plant import SettledDay
 from shared import sql
 from shared.vocabulary import OwnerKind, UnitKind
 
@@ -56,7 +57,7 @@ async def _unit_below(session: AsyncSession, kind: UnitKind, unit_id: str) -> Me
         await sql.execute(
             session,
             "SELECT center_id, department_id FROM garden_members "
-            f"WHERE {_in_unit(kind)} = :u ORDER BY as_of DESC LIMIT 1",
+            f"WHERE {unit_column(kind)} = :u ORDER BY as_of DESC LIMIT 1",
             {"u": unit_id},
         )
     ).first()
@@ -78,17 +79,6 @@ async def unit_member(session: AsyncSession, unit_id: str) -> Member | None:
     return await _unit_below(session, "center", unit_id)
 
 
-async def plants(session: AsyncSession, kind: OwnerKind, owner_id: str) -> list[dict[str, Any]]:
-    """Return an owner's plants, by indicator."""
-    return await sql.mappings(
-        session,
-        "SELECT indicator, fruit, stage, growth, state, cycle, fruit_ripened, fruit_harvested, "
-        "last_rated, center_id, updated_at FROM garden_plants "
-        "WHERE owner_kind = :k AND owner_id = :o ORDER BY indicator",
-        {"k": kind, "o": owner_id},
-    )
-
-
 async def plant(
     session: AsyncSession, kind: OwnerKind, owner_id: str, indicator: str
 ) -> dict[str, Any] | None:
@@ -100,40 +90,6 @@ async def plant(
         {"k": kind, "o": owner_id, "i": indicator},
     )
     return rows[0] if rows else None
-
-
-async def previews_on(
-    session: AsyncSession, kind: OwnerKind, owner_id: str, day: date
-) -> dict[str, float]:
-    """Return the owner's live preview points on `day`, by indicator."""
-    rows: list[Any] = list(
-        await sql.execute(
-            session,
-            "SELECT indicator, points FROM garden_previews "
-            "WHERE owner_kind = :k AND owner_id = :o AND business_date = :d",
-            {"k": kind, "o": owner_id, "d": day},
-        )
-    )
-    return {r[0]: r[1] for r in rows}
-
-
-async def days_between(
-    session: AsyncSession, kind: OwnerKind, owner_id: str, start: date, end: date
-) -> dict[str, list[SettledDay]]:
-    """Return the owner's settled days in [start, end), by indicator, in date order."""
-    rows: list[Any] = list(
-        await sql.execute(
-            session,
-            "SELECT indicator, business_date, points, state, fruit, revision FROM garden_plant_days "
-            "WHERE owner_kind = :k AND owner_id = :o AND business_date >= :s AND business_date < :e "
-            "ORDER BY indicator, business_date",
-            {"k": kind, "o": owner_id, "s": start, "e": end},
-        )
-    )
-    found: dict[str, list[SettledDay]] = {}
-    for indicator, day, points, state, fruit, revision in map(tuple, rows):
-        found.setdefault(indicator, []).append(SettledDay(day, points, state, fruit, revision))
-    return found
 
 
 async def timeline(
@@ -149,39 +105,9 @@ async def timeline(
     )
 
 
-def _in_unit(kind: UnitKind) -> str:
+def unit_column(kind: UnitKind) -> str:
+    """Return the member view's column naming a unit of `kind`."""
     return {"team": "team_id", "department": "department_id", "center": "center_id"}[kind]
-
-
-async def members_of(
-    session: AsyncSession, kind: UnitKind, unit_id: str, *, owners: OwnerKind = "agent"
-) -> dict[str, str]:
-    """Return the agents (or teams) of a unit's subtree as of their latest settled day:
-    id → name (the id when no score named them)."""
-    rows: list[Any] = list(
-        await sql.execute(
-            session,
-            "SELECT owner_id, COALESCE(name, owner_id) FROM garden_members "
-            f"WHERE owner_kind = :k AND {_in_unit(kind)} = :u",
-            {"k": owners, "u": unit_id},
-        )
-    )
-    return {r[0]: r[1] for r in rows}
-
-
-async def member_plants(
-    session: AsyncSession, kind: OwnerKind, owners: list[str]
-) -> list[tuple[str, str, str, date | None]]:
-    """Return (owner_id, indicator, state, last_rated) of the owners' plants."""
-    rows: list[Any] = list(
-        await sql.execute(
-            session,
-            "SELECT owner_id, indicator, state, last_rated FROM garden_plants "
-            "WHERE owner_kind = :k AND owner_id = ANY(:o) ORDER BY owner_id, indicator",
-            {"k": kind, "o": owners},
-        )
-    )
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def count_plants(session: AsyncSession) -> dict[tuple[str, str], int]:
@@ -192,3 +118,132 @@ async def count_plants(session: AsyncSession) -> dict[tuple[str, str], int]:
         )
     )
     return {(r[0], r[1]): r[2] for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class GardenRead:
+    """Everything an agent's garden shows, read in one statement (JSON columns as text)."""
+
+    member: Member | None
+    today: date
+    versions: list[Any]
+    """[id, center_id, effective_from, document, created_by] of the center's configuration."""
+    plants: list[Any]
+    """[indicator, fruit, stage, state, growth, cycle, fruit_ripened, fruit_harvested,
+    last_rated, preview_points], by indicator."""
+    days: list[Any]
+    """[indicator, business_date, points, state, fruit, revision] of the star window, by
+    indicator and date."""
+
+
+_AGENT_GARDEN = """
+WITH m AS (
+  SELECT owner_kind, owner_id, center_id, department_id, team_id, name
+  FROM garden_members WHERE owner_kind = 'agent' AND owner_id = :o
+), t AS (
+  SELECT COALESCE(
+    (SELECT z.d FROM unnest(CAST(:zc AS text[]), CAST(:zd AS date[])) AS z(c, d)
+     JOIN m ON z.c = m.center_id),
+    CAST(:today AS date)) AS today
+)
+SELECT
+  (SELECT json_build_array(owner_kind, owner_id, center_id, department_id, team_id, name)::text
+   FROM m) AS member,
+  (SELECT today FROM t) AS today,
+  (SELECT json_agg(json_build_array(v.id, v.center_id, v.effective_from, v.document,
+     v.created_by))::text
+   FROM garden_config_versions v WHERE v.center_id = COALESCE((SELECT center_id FROM m), ''))
+   AS versions,
+  (SELECT json_agg(json_build_array(p.indicator, p.fruit, p.stage, p.state, p.growth, p.cycle,
+     p.fruit_ripened, p.fruit_harvested, p.last_rated, v.points) ORDER BY p.indicator)::text
+   FROM garden_plants p LEFT JOIN garden_previews v
+     ON v.owner_kind = p.owner_kind AND v.owner_id = p.owner_id AND v.indicator = p.indicator
+     AND v.business_date = (SELECT today FROM t)
+   WHERE p.owner_kind = 'agent' AND p.owner_id = :o) AS plants,
+  (SELECT json_agg(json_build_array(d.indicator, d.business_date, d.points, d.state, d.fruit,
+     d.revision) ORDER BY d.indicator, d.business_date)::text
+   FROM garden_plant_days d
+   WHERE d.owner_kind = 'agent' AND d.owner_id = :o
+     AND d.business_date >= (SELECT today FROM t) - CAST(:window AS int)
+     AND d.business_date < (SELECT today FROM t)) AS days
+"""
+
+
+async def agent_garden(
+    session: AsyncSession,
+    agent_id: str,
+    *,
+    today_by_center: Mapping[str, date],
+    today: date,
+    window_days: int,
+) -> GardenRead:
+    """Read an agent's place, its center's configuration versions, its plants with the
+    previews of its business day and the settled days of the `window_days` before it, in one
+    statement. The business day is `today_by_center[center]` for the agent's center, `today`
+    for any other (or no) center."""
+    row = (
+        await sql.execute(
+            session,
+            _AGENT_GARDEN,
+            {
+                "o": agent_id,
+                "zc": list(today_by_center),
+                "zd": list(today_by_center.values()),
+                "today": today,
+                "window": window_days,
+            },
+        )
+    ).one()
+    place = orjson.loads(row.member) if row.member is not None else None
+    return GardenRead(
+        member=Member(*place) if place is not None else None,
+        today=row.today,
+        versions=orjson.loads(row.versions) if row.versions is not None else [],
+        plants=orjson.loads(row.plants) if row.plants is not None else [],
+        days=orjson.loads(row.days) if row.days is not None else [],
+    )
+
+
+async def plants_with_previews(
+    session: AsyncSession, kind: OwnerKind, owner_id: str, day: date
+) -> list[tuple[Any, ...]]:
+    """Return an owner's plants by indicator with their preview points on `day` (or None):
+    (indicator, fruit, stage, state, growth, cycle, fruit_ripened, fruit_harvested,
+    last_rated, preview_points)."""
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT p.indicator, p.fruit, p.stage, p.state, p.growth, p.cycle, p.fruit_ripened, "
+            "p.fruit_harvested, p.last_rated, v.points FROM garden_plants p "
+            "LEFT JOIN garden_previews v ON v.owner_kind = p.owner_kind "
+            "AND v.owner_id = p.owner_id AND v.indicator = p.indicator AND v.business_date = :d "
+            "WHERE p.owner_kind = :k AND p.owner_id = :o ORDER BY p.indicator",
+            {"k": kind, "o": owner_id, "d": day},
+        )
+    )
+    return [tuple(r) for r in rows]
+
+
+async def members_with_plants(
+    session: AsyncSession, kind: UnitKind, unit_id: str
+) -> tuple[dict[str, str], list[tuple[str, str, str | None]]]:
+    """Return the agents of a unit's subtree (id → name, the id when no score named them) and
+    (owner_id, indicator, state) of their plants, the state None before a rated day."""
+    rows: list[Any] = list(
+        await sql.execute(
+            session,
+            "SELECT m.owner_id, COALESCE(m.name, m.owner_id), p.indicator, "
+            "CASE WHEN p.last_rated IS NOT NULL THEN p.state END FROM garden_members m "
+            "LEFT JOIN garden_plants p ON p.owner_kind = 'agent' AND p.owner_id = m.owner_id "
+            f"WHERE m.owner_kind = 'agent' AND m.{unit_column(kind)} = :u "
+            "ORDER BY m.owner_id, p.indicator",
+            {"u": unit_id},
+        )
+    )
+    members: dict[str, str] = {}
+    plants: list[tuple[str, str, str | None]] = []
+    for owner, name, indicator, state in map(tuple, rows):
+        members[owner] = name
+        if indicator is not None:
+            plants.append((owner, indicator, state))
+    return members, plants
