@@ -4,26 +4,40 @@ factory and the pieces that come with them (outbox relay, processed-key pruning)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.background import Component, Components, Hook, Periodic, Step, lifespan
 from shared.consumer import DedupRetention
 from shared.db import make_engine, make_session_factory
-from shared.kafka import EventProducer
+from shared.kafka import BacklogProbe, EventProducer
 from shared.kafka_consume import make_broker
 from shared.metrics import new_registry
 from shared.outbox import OutboxRelay
 from shared.service import install_common, kafka_subscribers, token_verifier
 from shared.settings import ServiceSettings
+
+_LAG: weakref.WeakKeyDictionary[CollectorRegistry, Gauge] = weakref.WeakKeyDictionary()
+
+
+def _lag_gauge(registry: CollectorRegistry) -> Gauge:
+    if registry not in _LAG:
+        _LAG[registry] = Gauge(
+            "consumer_lag_records",
+            "Records on a topic partition the consumer group has not committed yet",
+            ["group", "topic", "partition"],
+            registry=registry,
+        )
+    return _LAG[registry]
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,24 @@ class Foundation:
         if again is None:
             return Periodic(name, step, interval=every, registry=self.registry)
         return Periodic(name, step, interval=every, registry=self.registry, again=again)
+
+    def consumer_lag(self, probe: BacklogProbe, *, every: float = 15.0) -> Periodic:
+        """Export the probe's group lag per topic and partition as `consumer_lag_records`
+        every `every` seconds (so Prometheus can alert on it); the caller stops the probe."""
+        gauge = _lag_gauge(self.registry)
+
+        async def measure() -> None:
+            for (topic, partition), lag in (await probe.lags()).items():
+                gauge.labels(probe.group, topic, str(partition)).set(lag)
+
+        return self.periodic(f"consumer-lag-{probe.group}", measure, every=every)
+
+    def watch_lag(self, group: str, topics: Iterable[str]) -> Component:
+        """Export the lag of `group` on `topics` (a probe of its own, stopped with it)."""
+        probe = BacklogProbe(self.settings.kafka_bootstrap_servers, group, topics)
+        return Components(
+            f"lag-{group}", Hook("lag-probe", on_stop=probe.stop), self.consumer_lag(probe)
+        )
 
     async def close(self) -> None:
         """Close the producer and the database pool."""

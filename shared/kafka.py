@@ -262,6 +262,7 @@ class BacklogProbe:
 
     def __init__(self, bootstrap_servers: str, group: str, topics: Iterable[str]) -> None:
         self._bootstrap = bootstrap_servers
+        self.group = group
         self._group = group
         self._topics = list(topics)
         self._admin: AIOKafkaAdminClient | None = None

@@ -139,6 +139,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
                 ),
                 sms_loop,
                 base.periodic("alerting-ticker", ticker.tick, every=settings.tick_seconds),
+                base.watch_lag(settings.consumer_group, [COMPLAINTS.name]),
                 base.subscribers(broker, detached=False),  # stops first
             )
         ),

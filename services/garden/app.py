@@ -95,6 +95,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
         ),
         base.periodic("garden-housekeeping", housekeeping, every=settings.plant_gauge_seconds),
         base.dedup_retention(),
+        base.watch_lag(settings.consumer_group, [SCORES.name]),
         base.subscribers(broker),  # stops first
     )
     app = base.app(GARDEN, components, *routers)

@@ -14,6 +14,7 @@ from services.ingest.metrics import IngestMetrics
 from shared.auth.api_keys import ApiKeyring
 from shared.background import Hook
 from shared.contracts.events import EVENT_MODELS
+from shared.contracts.topics import RAW_TOPICS
 from shared.errors import ERROR_SCHEMA
 from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
@@ -52,7 +53,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         "ingest",
         Hook("producer", on_start=start_producer),
         *(
-            [base.subscribers(broker, name="raw-topic-validator")]
+            [
+                base.watch_lag(settings.validator_group_id, [t.name for t in RAW_TOPICS]),
+                base.subscribers(broker, name="raw-topic-validator"),
+            ]
             if settings.validator_enabled
             else []
         ),

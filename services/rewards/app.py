@@ -62,6 +62,7 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
                 Retrying(Hook("database", on_start=prepare_database)),
                 relay,
                 base.dedup_retention(),
+                base.watch_lag(settings.consumer_group, [GARDEN.name]),
                 base.subscribers(broker, detached=False),  # stops first
             )
         ),

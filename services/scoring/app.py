@@ -120,6 +120,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             "scoring-settle", settlement.settle_round, every=settings.settle_check_seconds
         ),
         base.dedup_retention(),
+        base.consumer_lag(probe),
         base.periodic(
             "scoring-history-pruning", pruning.prune_once, every=settings.history_prune_seconds
         ),
