@@ -75,33 +75,30 @@ class GardenPlant(SQLModel, table=True):
     updated_at: datetime | None = timestamp_now()
 
 
-class GardenPlantDay(SQLModel, table=True):
+class _PlantDayScore(SQLModel):
+    """A plant's score on one day: the columns settled days and previews share."""
+
+    owner_kind: str = Field(primary_key=True, sa_type=String(16))
+    owner_id: str = Field(primary_key=True, sa_type=String(NAME))
+    indicator: str = Field(primary_key=True, sa_type=String(NAME))
+    business_date: date = Field(primary_key=True, sa_type=Date)
+    points: float = Field(nullable=False, sa_type=Float)
+    state: str = Field(nullable=False, sa_type=String(16))
+    revision: int = Field(nullable=False, sa_type=Integer)
+
+
+class GardenPlantDay(_PlantDayScore, table=True):
     """A settled day of a plant (the copy that counts: highest revision, then content)."""
 
     __tablename__ = "garden_plant_days"
 
-    owner_kind: str = Field(sa_column=Column(String(16), primary_key=True))
-    owner_id: str = _name(primary_key=True)
-    indicator: str = _name(primary_key=True)
-    business_date: date = Field(sa_column=Column(Date, primary_key=True))
-    points: float = _column(Float)
-    state: str = Field(sa_column=Column(String(16), nullable=False))
-    revision: int = _column(Integer)
     fruit: str | None = _optional_name()
 
 
-class GardenPreview(SQLModel, table=True):
+class GardenPreview(_PlantDayScore, table=True):
     """The latest `score.previewed` of a plant for an open day (grows nothing)."""
 
     __tablename__ = "garden_previews"
-
-    owner_kind: str = Field(sa_column=Column(String(16), primary_key=True))
-    owner_id: str = _name(primary_key=True)
-    indicator: str = _name(primary_key=True)
-    business_date: date = Field(sa_column=Column(Date, primary_key=True))
-    points: float = _column(Float)
-    state: str = Field(sa_column=Column(String(16), nullable=False))
-    revision: int = _column(Integer)
 
 
 class GardenTimelineEntry(SQLModel, table=True):
