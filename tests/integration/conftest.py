@@ -82,3 +82,12 @@ async def scoring_db(database: str) -> AsyncIterator[tuple[AsyncEngine, str]]:
     agent = org["centers"][0]["departments"][0]["teams"][0]["agents"][0]["id"]
     yield engine, agent
     await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def rewards(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A rewards app with its lifespan running, one per test module."""
+    from tests.integration.rewards_support import rewards_app, rewards_settings
+
+    async with rewards_app(rewards_settings(kafka, database)) as client:
+        yield client

@@ -3,7 +3,6 @@ resources answer one 403 whether they exist or not."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,19 +14,11 @@ from tests.integration.rewards_support import (
     agent,
     fund_wallet,
     leader,
-    rewards_app,
-    rewards_settings,
     token,
     unique,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def rewards(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with rewards_app(rewards_settings(kafka, database)) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

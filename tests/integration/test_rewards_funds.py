@@ -3,7 +3,6 @@ team and business date → shares that add up exactly; a closed fund never chang
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
 import httpx
@@ -16,19 +15,11 @@ from tests.integration.rewards_support import (
     harvest,
     leader,
     produce,
-    rewards_app,
-    rewards_settings,
     unique,
     wait_for,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def rewards(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with rewards_app(rewards_settings(kafka, database)) as client:
-        yield client
 
 
 async def test_a_fund_splits_exactly_and_is_final_once_closed(

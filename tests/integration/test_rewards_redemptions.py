@@ -20,8 +20,6 @@ from tests.integration.rewards_support import (
     balances,
     fund_wallet,
     ledger_rows,
-    rewards_app,
-    rewards_settings,
     unique,
 )
 
@@ -33,12 +31,6 @@ async def engine(database: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(database, pool_size=2)
     yield engine
     await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-async def rewards(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with rewards_app(rewards_settings(kafka, database)) as client:
-        yield client
 
 
 async def redeem(

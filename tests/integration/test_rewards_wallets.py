@@ -38,12 +38,6 @@ async def engine(database: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture(scope="module")
-async def rewards(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with rewards_app(rewards_settings(kafka, database)) as client:
-        yield client
-
-
 def _faults(rows: list[dict[str, object]]) -> list[str]:
     entries = [
         LedgerEntry(r["kind"], r["fruit"], r["amount"], r["balance"], "", "", r["reference"])  # type: ignore[arg-type]
