@@ -16,16 +16,27 @@ from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.background import Component, Components, Hook, Periodic, Step, lifespan
+from shared.background import (
+    Component,
+    Components,
+    Detached,
+    Hook,
+    Periodic,
+    Retrying,
+    Step,
+    lifespan,
+)
 from shared.consumer import DedupRetention
 from shared.db import make_engine, make_session_factory
-from shared.kafka import BacklogProbe, EventProducer
+from shared.kafka import BacklogProbe, EventProducer, ensure_topics
 from shared.kafka_consume import make_broker
+from shared.logging import get_logger
 from shared.metrics import new_registry
 from shared.outbox import OutboxRelay
-from shared.service import install_common, kafka_subscribers, token_verifier
+from shared.service import install_common, token_verifier
 from shared.settings import ServiceSettings
 
+log = get_logger(__name__)
 _LAG: weakref.WeakKeyDictionary[CollectorRegistry, Gauge] = weakref.WeakKeyDictionary()
 
 
@@ -78,12 +89,13 @@ class Foundation:
 
     def outbox_relay(self, producer_name: str) -> OutboxRelay:
         """The relay of the service's outbox."""
-        return OutboxRelay.of_service(
-            producer_name,
+        return OutboxRelay(
+            producer_name=producer_name,
             engine=self.database[0],
             kafka=self.producer,
             registry=self.registry,
-            settings=self.settings,
+            batch_size=self.settings.outbox_batch_size,
+            poll_seconds=self.settings.outbox_poll_seconds,
         )
 
     def dedup_retention(self) -> DedupRetention:
@@ -103,8 +115,20 @@ class Foundation:
     def subscribers(
         self, broker: KafkaBroker, *, name: str = "kafka-consumer", detached: bool = True
     ) -> Component:
-        """The broker's subscribers as a component (see `shared.service.kafka_subscribers`)."""
-        return kafka_subscribers(broker, self.settings, name=name, detached=detached)
+        """The broker's subscribers as a component: the platform's topics are ensured, then the
+        broker starts, retrying while Kafka is down (in the background unless `detached` is
+        False). Stopping it lets in-flight batches finish or stay uncommitted."""
+        settings = self.settings
+
+        async def start() -> None:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, partitions=settings.topic_partitions
+            )
+            await broker.start()
+            log.info("subscribers started", component=name)
+
+        started = Retrying(Hook(name, on_start=start, on_stop=broker.stop))
+        return Detached(started) if detached else started
 
     def periodic(
         self, name: str, step: Step, *, every: float, again: Callable[[Any], bool] | None = None

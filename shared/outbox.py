@@ -28,7 +28,6 @@ from shared.kafka import EventProducer, OutgoingRecord
 from shared.logging import get_logger
 from shared.metrics import LATENCY_BUCKETS
 from shared.models import OutboxMessage
-from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -111,26 +110,6 @@ class OutboxRelay:
             "Age of the oldest message still waiting in the outbox, as of the last relay round",
             ["producer"],
             registry=registry,
-        )
-
-    @classmethod
-    def of_service(
-        cls,
-        producer_name: str,
-        *,
-        engine: AsyncEngine,
-        kafka: EventProducer,
-        registry: CollectorRegistry,
-        settings: ServiceSettings,
-    ) -> OutboxRelay:
-        """The relay of a service's outbox, batched and polled as its settings say."""
-        return cls(
-            producer_name=producer_name,
-            engine=engine,
-            kafka=kafka,
-            registry=registry,
-            batch_size=settings.outbox_batch_size,
-            poll_seconds=settings.outbox_poll_seconds,
         )
 
     def wake(self) -> None:

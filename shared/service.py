@@ -1,5 +1,4 @@
-"""What every service's wiring shares: Kafka subscribers as a component, token verification,
-the common routes, serving."""
+"""What every service's wiring shares: token verification, the common routes, serving."""
 
 from __future__ import annotations
 
@@ -7,41 +6,19 @@ import gc
 
 import uvicorn
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth.tokens import TokenVerifier
-from shared.background import Component, Detached, Hook, Retrying
 from shared.db import ping
 from shared.errors import install_error_handlers
 from shared.health import ReadinessCheck, health_router
-from shared.kafka import EventProducer, ensure_topics
+from shared.kafka import EventProducer
 from shared.logging import configure_logging, get_logger
 from shared.metrics import metrics_router
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
-
-
-def kafka_subscribers(
-    broker: KafkaBroker,
-    settings: ServiceSettings,
-    *,
-    name: str = "kafka-consumer",
-    detached: bool = True,
-) -> Component:
-    """The broker's subscribers as a component: the platform's topics are ensured, then the
-    broker starts, retrying while Kafka is down (in the background unless `detached` is
-    False). Stopping it lets in-flight batches finish or stay uncommitted."""
-
-    async def start() -> None:
-        await ensure_topics(settings.kafka_bootstrap_servers, partitions=settings.topic_partitions)
-        await broker.start()
-        log.info("subscribers started", component=name)
-
-    started = Retrying(Hook(name, on_start=start, on_stop=broker.stop))
-    return Detached(started) if detached else started
 
 
 def token_verifier(settings: ServiceSettings) -> TokenVerifier | None:
