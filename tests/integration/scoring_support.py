@@ -102,6 +102,50 @@ async def start_group_at_end(
         await consumer.stop()
 
 
+async def group_caught_up(
+    bootstrap: str, group: str, *, topics: Sequence[Topic] = RAW_TOPICS
+) -> bool:
+    """Whether `group` has committed the end offset of every partition of `topics`."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        metadata = await consumer._client.fetch_all_metadata()
+        partitions = [
+            TopicPartition(t.name, p)
+            for t in topics
+            for p in metadata.partitions_for_topic(t.name) or ()
+        ]
+        ends = await consumer.end_offsets(partitions)
+        for tp, end in ends.items():
+            if end and (await consumer.committed(tp) or 0) < end:
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
+async def everything_settled(engine: AsyncEngine, bootstrap: str, group: str) -> bool:
+    """Whether scoring has read every raw record posted so far and settled every day they
+    touched: nothing more will settle until new records come (a wait on a day count alone
+    can see a snapshot taken between two days' settlements)."""
+    if not await group_caught_up(bootstrap, group):
+        return False
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM scoring_settled_days) AS settled, "
+                    "(SELECT count(DISTINCT business_date) FROM scoring_agent_days) AS active, "
+                    "(SELECT count(*) FROM scoring_results WHERE NOT settled) AS open, "
+                    "(SELECT count(*) FROM scoring_dirty_days) AS dirty"
+                )
+            )
+        ).one()
+    return bool(row.active) and row.settled >= row.active and not row.open and not row.dirty
+
+
 def _ts(text_: str) -> datetime:
     return datetime.fromisoformat(text_)
 

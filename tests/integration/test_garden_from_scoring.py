@@ -26,7 +26,12 @@ from simulator.org import build_org
 from tests.integration.alerting_support import wait_for
 from tests.integration.conftest import ALL_KEY
 from tests.integration.garden_support import bearer, garden_settings, running_garden
-from tests.integration.scoring_support import load_org, reset_scoring, start_group_at_end
+from tests.integration.scoring_support import (
+    everything_settled,
+    load_org,
+    reset_scoring,
+    start_group_at_end,
+)
 
 pytestmark = pytest.mark.integration
 DAY, DAYS, AGENTS, SEED = date(2026, 4, 6), 4, 16, 2026
@@ -152,11 +157,9 @@ async def test_settled_scores_from_the_real_scoring_service_grow_the_expected_pl
         await _post(ingest, list(Simulation(org, seed=SEED, start=DAY, days=DAYS).events()))
 
         async def every_day_settled() -> bool:
-            async with engine.connect() as conn:
-                settled = await conn.scalar(text("SELECT count(*) FROM scoring_settled_days"))
-            return settled >= DAYS
+            return await everything_settled(engine, kafka, scoring_group)
 
-        await wait_for(every_day_settled, within=300)
+        await wait_for(every_day_settled, within=120, every=0.5)
         results = await _settled_results(engine)
         expected: dict[tuple[str, str, str], Expected] = {}
         days: dict[tuple[str, str, str], int] = {}
@@ -169,7 +172,7 @@ async def test_settled_scores_from_the_real_scoring_service_grow_the_expected_pl
             plants = await _plants(engine)
             return all(key in plants and plants[key].days == n for key, n in days.items())
 
-        await wait_for(every_day_grown, within=300)
+        await wait_for(every_day_grown, within=120)
         plants = await _plants(engine)
 
     assert {k for k in days if k[0] == "agent"} and {k for k in days if k[0] != "agent"}
