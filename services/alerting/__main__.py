@@ -1,3 +1,7 @@
-from services.alerting.app import main
+"""Run the alerting service: `python -m services.alerting`."""
 
-main()
+from services.alerting.config import AlertingSettings
+from shared.service import serve
+from shared.settings import get_settings
+
+serve("services.alerting.app:create_app", get_settings(AlertingSettings))

@@ -23,7 +23,6 @@ from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
 from shared.migrate import migrate
-from shared.service import serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -152,12 +151,3 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
     app.state.ticker = ticker
     app.state.after_commit = after_commit
     return app
-
-
-def main() -> None:
-    """Run the alerting service."""
-    serve("services.alerting.app:create_app", get_settings(AlertingSettings))
-
-
-if __name__ == "__main__":
-    main()

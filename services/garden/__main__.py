@@ -1,3 +1,7 @@
-from services.garden.app import main
+"""Run the garden service: `python -m services.garden`."""
 
-main()
+from services.garden.config import GardenSettings
+from shared.service import serve
+from shared.settings import get_settings
+
+serve("services.garden.app:create_app", get_settings(GardenSettings))

@@ -21,7 +21,6 @@ from shared.contracts.topics import SCORES
 from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
 from shared.migrate import migrate
-from shared.service import serve
 from shared.settings import get_settings
 
 PRODUCER = "garden"
@@ -114,12 +113,3 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
     app.state.consumer = consumer
     app.state.auto_harvest = auto
     return app
-
-
-def main() -> None:
-    """Run the garden service."""
-    serve("services.garden.app:create_app", get_settings(GardenSettings))
-
-
-if __name__ == "__main__":
-    main()

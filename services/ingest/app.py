@@ -18,7 +18,7 @@ from shared.contracts.topics import RAW_TOPICS
 from shared.errors import ERROR_SCHEMA
 from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
-from shared.service import serve, tune_gc
+from shared.service import tune_gc
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -92,12 +92,3 @@ def _document(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def main() -> None:
-    """Run the ingest service."""
-    serve("services.ingest.app:create_app", get_settings(IngestSettings))
-
-
-if __name__ == "__main__":
-    main()

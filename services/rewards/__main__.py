@@ -1,3 +1,7 @@
-from services.rewards.app import main
+"""Run the rewards service: `python -m services.rewards`."""
 
-main()
+from services.rewards.config import RewardsSettings
+from shared.service import serve
+from shared.settings import get_settings
+
+serve("services.rewards.app:create_app", get_settings(RewardsSettings))

@@ -16,7 +16,6 @@ from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
 from shared.migrate import migrate
-from shared.service import serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -71,12 +70,3 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.after_commit = relay.wake
     return app
-
-
-def main() -> None:
-    """Run the rewards service."""
-    serve("services.rewards.app:create_app", get_settings(RewardsSettings))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,3 +1,7 @@
-from services.scoring.app import main
+"""Run the scoring service: `python -m services.scoring`."""
 
-main()
+from services.scoring.config import ScoringSettings
+from shared.service import serve
+from shared.settings import get_settings
+
+serve("services.scoring.app:create_app", get_settings(ScoringSettings))

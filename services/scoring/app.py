@@ -33,7 +33,6 @@ from shared.foundation import Foundation, ServiceInfo
 from shared.kafka import BacklogProbe
 from shared.logging import get_logger
 from shared.migrate import migrate
-from shared.service import serve
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -131,12 +130,3 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     app.state.settlement = settlement
     app.state.consumer = consumer
     return app
-
-
-def main() -> None:
-    """Run the scoring service."""
-    serve("services.scoring.app:create_app", get_settings(ScoringSettings))
-
-
-if __name__ == "__main__":
-    main()
