@@ -292,10 +292,10 @@ class HistoryPruning:
         now = min(self._clock(), slowest or self._clock())
         before = now - max(self._retention, self._replay_horizon + window)
         removed = 0
-        for prune in (repo.prune_calls, repo.prune_complaints):
+        for table in repo.PRUNED_BY:
             while True:
                 async with self._sessions() as session, session.begin():
-                    gone = await prune(session, before, self._chunk)
+                    gone = await repo.prune_history(session, table, before, self._chunk)
                 removed += gone
                 if gone < self._chunk:
                     break

@@ -462,24 +462,22 @@ async def lowest_mark(session: AsyncSession) -> datetime | None:
     return found
 
 
-async def prune_calls(session: AsyncSession, before: datetime, limit: int) -> int:
-    """Forget up to `limit` calls answered before `before`; return how many went."""
-    result = await sql.execute(
-        session,
-        "DELETE FROM scoring_fcr_calls WHERE ctid IN (SELECT ctid FROM scoring_fcr_calls "
-        "WHERE answered_at < :t LIMIT :n)",
-        {"t": before, "n": limit},
-    )
-    return int(result.rowcount)
+# What each history table is pruned by: the latest instant a row can still be needed at.
+PRUNED_BY = {
+    "scoring_fcr_calls": "answered_at",
+    "scoring_complaints": (
+        "GREATEST(last_update_at, justified_at, CAST(business_date AS timestamptz))"
+    ),
+}
 
 
-async def prune_complaints(session: AsyncSession, before: datetime, limit: int) -> int:
-    """Forget up to `limit` complaints whose latest instant is before `before`."""
+async def prune_history(session: AsyncSession, table: str, before: datetime, limit: int) -> int:
+    """Forget up to `limit` rows of a history table (`PRUNED_BY`) whose latest instant is
+    before `before`; return how many went."""
     result = await sql.execute(
         session,
-        "DELETE FROM scoring_complaints WHERE ctid IN (SELECT ctid FROM scoring_complaints "
-        "WHERE GREATEST(last_update_at, justified_at, CAST(business_date AS timestamptz)) < :t "
-        "LIMIT :n)",
+        f"DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM {table} "
+        f"WHERE {PRUNED_BY[table]} < :t LIMIT :n)",
         {"t": before, "n": limit},
     )
     return int(result.rowcount)
