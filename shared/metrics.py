@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from fastapi import APIRouter, Response
 from prometheus_client import (
@@ -90,3 +90,13 @@ M = TypeVar("M")
 def create_metrics(cls: type[M], registry: CollectorRegistry) -> M:
     """Build every metric a metrics dataclass declares, registered on `registry`."""
     return cls(**{f.name: f.metadata["metric"].build(registry) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+class MetricSet:
+    """Base of a service's metrics dataclass: `create` builds every declared metric."""
+
+    __slots__ = ()
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> Self:
+        return create_metrics(cls, registry)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
-from shared.metrics import counter, create_metrics, gauge, histogram
+from shared.metrics import MetricSet, counter, gauge, histogram
 
 # Detection latency runs from a few hundred ms (consumer batch + DB commit + gateway
 # call) to the tick interval and retries; buckets cover 50 ms … 2 min.
@@ -14,7 +14,7 @@ DETECTION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 
 
 
 @dataclass(frozen=True, slots=True)
-class AlertingMetrics:
+class AlertingMetrics(MetricSet):
     open_incidents: Gauge = gauge(
         "alerting_open_incidents", "Incidents not yet resolved, by current level", "level"
     )
@@ -51,7 +51,3 @@ class AlertingMetrics:
     tick_seconds: Histogram = histogram(
         "alerting_tick_seconds", "Time of one wall-clock evaluation round"
     )
-
-    @classmethod
-    def create(cls, registry: CollectorRegistry) -> AlertingMetrics:
-        return create_metrics(cls, registry)

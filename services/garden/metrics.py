@@ -9,14 +9,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.metrics import LATENCY_BUCKETS, counter, create_metrics, gauge, histogram
+from shared.metrics import LATENCY_BUCKETS, MetricSet, counter, gauge, histogram
 
 
 @dataclass(frozen=True, slots=True)
-class GardenMetrics:
+class GardenMetrics(MetricSet):
     plants: Gauge = gauge(
         "garden_plants",
         "Plants by owner kind and state, as of the last count",
@@ -46,10 +46,6 @@ class GardenMetrics:
         "status",
         buckets=LATENCY_BUCKETS,
     )
-
-    @classmethod
-    def create(cls, registry: CollectorRegistry) -> GardenMetrics:
-        return create_metrics(cls, registry)
 
 
 class RouteLatency:

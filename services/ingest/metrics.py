@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import Counter, Histogram
 
-from shared.metrics import LATENCY_BUCKETS, counter, create_metrics, histogram
+from shared.metrics import LATENCY_BUCKETS, MetricSet, counter, histogram
 
 
 @dataclass(frozen=True)
-class IngestMetrics:
+class IngestMetrics(MetricSet):
     accepted: Counter = counter("ingest_events_accepted_total", "Events Kafka acknowledged", "type")
     rejected: Counter = counter(
         "ingest_events_rejected_total", "Events refused, by type and reason", "type", "reason"
@@ -26,7 +26,3 @@ class IngestMetrics:
         "topic",
         "result",
     )
-
-    @classmethod
-    def create(cls, registry: CollectorRegistry) -> IngestMetrics:
-        return create_metrics(cls, registry)

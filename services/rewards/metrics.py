@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import Counter, Gauge
 
-from shared.metrics import counter, create_metrics, gauge
+from shared.metrics import MetricSet, counter, gauge
 
 
 @dataclass(frozen=True, slots=True)
-class RewardsMetrics:
+class RewardsMetrics(MetricSet):
     fruit: Counter = counter(
         "rewards_fruit_total",
         "Fruit moved by ledger entries, by entry kind (credit, debit, refund, adjustment) and "
@@ -39,7 +39,3 @@ class RewardsMetrics:
         "Garden events consumed, by effect (credited, duplicate, no_wallet, ignored)",
         "effect",
     )
-
-    @classmethod
-    def create(cls, registry: CollectorRegistry) -> RewardsMetrics:
-        return create_metrics(cls, registry)

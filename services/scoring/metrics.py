@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
-from shared.metrics import LATENCY_BUCKETS, counter, create_metrics, gauge, histogram
+from shared.metrics import LATENCY_BUCKETS, MetricSet, counter, gauge, histogram
 
 
 @dataclass(frozen=True, slots=True)
-class ScoringMetrics:
+class ScoringMetrics(MetricSet):
     late_events: Counter = counter(
         "scoring_late_events_total", "Agent-day changes that arrived after their day was settled"
     )
@@ -35,7 +35,3 @@ class ScoringMetrics:
         "scoring_oldest_unsettled_age_seconds",
         "Age of the oldest unsettled day's end (settlement lateness)",
     )
-
-    @classmethod
-    def create(cls, registry: CollectorRegistry) -> ScoringMetrics:
-        return create_metrics(cls, registry)
