@@ -5,6 +5,7 @@ everything twice changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from simulator.generator import Simulation
 from simulator.org import build_org
 from tests.integration.conftest import ALL_KEY
 from tests.integration.scoring_support import (
+    everything_settled,
     expected_agent_days,
     load_org,
     reset_scoring,
@@ -55,17 +57,13 @@ async def _post_all(ingest: httpx.AsyncClient, events: list[dict[str, Any]]) -> 
         assert response.status_code == 202, response.text
 
 
-async def _settled(engine: Any, within: float = 90) -> None:
-    """Wait until every day with activity is settled (and no more events arrive)."""
-    for _ in range(int(within * 4)):
-        async with engine.connect() as conn:
-            settled = await conn.scalar(text("SELECT count(*) FROM scoring_settled_days"))
-            active = await conn.scalar(
-                text("SELECT count(DISTINCT business_date) FROM scoring_agent_days")
-            )
-        if settled and settled >= active:
+async def _settled(engine: Any, kafka: str, group: str, within: float = 90) -> None:
+    """Wait until scoring has read every record posted and settled every day they touched."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await everything_settled(engine, kafka, group):
             return
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.5)
     pytest.fail("the days did not settle")
 
 
@@ -108,7 +106,7 @@ async def test_scores_match_an_independent_computation_and_duplicates_change_not
     app = create_app(_settings(database, kafka, scenario["group"]))
     async with app.router.lifespan_context(app):
         await _post_all(ingest, events)
-        await _settled(engine)
+        await _settled(engine, kafka, scenario["group"])
         first = await _results(engine)
         aggregates = await _aggregates(engine)
         # everything again: deduplicated, nothing moves
@@ -186,7 +184,7 @@ async def test_scores_are_published_once_per_owner_day_indicator(
     app = create_app(_settings(database, kafka, scenario["group"]))
     async with app.router.lifespan_context(app):
         await _post_all(ingest, events)
-        await _settled(engine)
+        await _settled(engine, kafka, scenario["group"])
         results = await _results(engine)
         wanted = {k for k, v in results.items() if v[4]}
         seen = await read_topic(
@@ -237,7 +235,7 @@ async def test_scores_api_answers_by_role(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         await _post_all(ingest, events)
-        await _settled(engine)
+        await _settled(engine, kafka, scenario["group"])
         api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s")
         window = {"from": DAY.isoformat(), "to": (DAY + timedelta(days=1)).isoformat()}
         own = await api.get(
@@ -323,7 +321,7 @@ async def test_a_centers_own_fcr_window_decides_its_repeat_calls(
         stored = await api.put("/v1/config/indicators", json=library, headers=admin)
         assert stored.status_code == 200, stored.text
         await _post_all(ingest, events)
-        await _settled(engine)
+        await _settled(engine, kafka, scenario["group"])
         results = await _results(engine)
     checked = 0
     for (agent, day), values in expected.items():
