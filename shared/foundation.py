@@ -26,7 +26,13 @@ from shared.background import (
     Step,
     lifespan,
 )
-from shared.consumer import DedupRetention
+from shared.consumer import (
+    Applier,
+    Decoder,
+    DedupRetention,
+    TransactionalConsumer,
+    decode_upstream_event,
+)
 from shared.db import make_engine, make_session_factory
 from shared.kafka import BacklogProbe, EventProducer, ensure_topics
 from shared.kafka_consume import make_broker
@@ -111,6 +117,31 @@ class Foundation:
             registry=self.registry,
             client_id=client_id,
         )
+
+    def consumer(
+        self,
+        broker: KafkaBroker,
+        *topics: str,
+        group: str,
+        apply: Applier,
+        decode: Decoder = decode_upstream_event,
+        after_commit: Callable[[], None] = lambda: None,
+        max_records: int = 2000,
+    ) -> TransactionalConsumer:
+        """A transactional consumer of `topics` as consumer group `group`, subscribed on
+        `broker`: each batch applied in one transaction, dead letters through the service's
+        producer, its metrics in the service's registry."""
+        consumer = TransactionalConsumer(
+            name=group,
+            sessions=self.database[1],
+            apply=apply,
+            dead_letters=self.producer,
+            registry=self.registry,
+            decode=decode,
+            after_commit=after_commit,
+        )
+        consumer.subscribe(broker, *topics, max_records=max_records)
+        return consumer
 
     def subscribers(
         self, broker: KafkaBroker, *, name: str = "kafka-consumer", detached: bool = True

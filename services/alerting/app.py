@@ -17,7 +17,6 @@ from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
 from shared.background import Components, Detached, Hook, Retrying
-from shared.consumer import TransactionalConsumer
 from shared.contracts.topics import COMPLAINTS
 from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
@@ -60,7 +59,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
     """Build the alerting application."""
     settings = settings or get_settings(AlertingSettings)
     base = Foundation.create(settings)
-    registry, events, (_, sessions) = base.registry, base.producer, base.database
+    registry, (_, sessions) = base.registry, base.database
     metrics = AlertingMetrics.create(registry)
     zone = ZoneInfo(settings.timezone)
     relay = base.outbox_relay(PRODUCER)
@@ -106,15 +105,14 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         after_commit=after_commit,
     )
     broker = base.broker("alerting")
-    consumer = TransactionalConsumer(
-        name=settings.consumer_group,
-        sessions=sessions,
+    base.consumer(
+        broker,
+        COMPLAINTS.name,
+        group=settings.consumer_group,
         apply=handler.apply,
-        dead_letters=events,
-        registry=registry,
         after_commit=after_commit,
+        max_records=settings.max_records,
     )
-    consumer.subscribe(broker, COMPLAINTS.name, max_records=settings.max_records)
 
     async def prepare_database() -> None:
         await migrate(settings.database_url)

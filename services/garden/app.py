@@ -16,7 +16,6 @@ from services.garden.metrics import GardenMetrics, RouteLatency
 from services.garden.repo.idempotency import forget_older_than
 from services.garden.repo.reads import count_plants
 from shared.background import Hook, Retrying
-from shared.consumer import TransactionalConsumer
 from shared.contracts.topics import SCORES
 from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
@@ -46,21 +45,20 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
     """Build the garden application."""
     settings = settings or get_settings(GardenSettings)
     base = Foundation.create(settings)
-    registry, kafka, (_, sessions) = base.registry, base.producer, base.database
+    registry, (_, sessions) = base.registry, base.database
     metrics = GardenMetrics.create(registry)
     relay = base.outbox_relay(PRODUCER)
     handler = ScoreHandler(metrics=metrics, clock=utc_now)
-    consumer = TransactionalConsumer(
-        name=settings.consumer_group,
-        sessions=sessions,
+    broker = base.broker("garden")
+    consumer = base.consumer(
+        broker,
+        SCORES.name,
+        group=settings.consumer_group,
         apply=handler.apply,
-        dead_letters=kafka,
-        registry=registry,
         decode=decode_score,
         after_commit=relay.wake,
+        max_records=settings.batch_max_records,
     )
-    broker = base.broker("garden")
-    consumer.subscribe(broker, SCORES.name, max_records=settings.batch_max_records)
     today_of = local_dates(settings)
     auto = AutoHarvest(
         sessions=sessions,

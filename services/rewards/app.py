@@ -10,7 +10,6 @@ from services.rewards.config import RewardsSettings
 from services.rewards.handlers import HarvestHandler, decode_garden_event
 from services.rewards.metrics import RewardsMetrics
 from shared.background import Components, Detached, Hook, Retrying
-from shared.consumer import TransactionalConsumer
 from shared.contracts.topics import GARDEN
 from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
@@ -34,16 +33,15 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
     metrics = RewardsMetrics.create(registry)
     relay = base.outbox_relay(PRODUCER)
     broker = base.broker("rewards")
-    consumer = TransactionalConsumer(
-        name=settings.consumer_group,
-        sessions=sessions,
+    base.consumer(
+        broker,
+        GARDEN.name,
+        group=settings.consumer_group,
         apply=HarvestHandler(metrics=metrics).apply,
-        dead_letters=base.producer,
-        registry=registry,
         decode=decode_garden_event,
         after_commit=relay.wake,
+        max_records=settings.max_records,
     )
-    consumer.subscribe(broker, GARDEN.name, max_records=settings.max_records)
 
     async def prepare_database() -> None:
         await migrate(settings.database_url)

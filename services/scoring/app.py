@@ -26,7 +26,7 @@ from services.scoring.org.routes import org_router
 from services.scoring.scorecard import ConfigFor
 from services.scoring.settlement import PRODUCER, Settlement
 from shared.background import Hook, Retrying
-from shared.consumer import TransactionalConsumer, upstream_decoder
+from shared.consumer import upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
 from shared.contracts.views import parse_event_view
 from shared.foundation import Foundation, ServiceInfo
@@ -50,7 +50,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     """Build the scoring application."""
     settings = settings or get_settings(ScoringSettings)
     base = Foundation.create(settings)
-    registry, kafka, (_, sessions) = base.registry, base.producer, base.database
+    registry, (_, sessions) = base.registry, base.database
     metrics = ScoringMetrics.create(registry)
     relay = base.outbox_relay(PRODUCER)
     rules = ScoringRules(
@@ -74,18 +74,15 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         rules=rules,
         metrics=metrics,
     )
-    consumer = TransactionalConsumer(
-        name=settings.consumer_group,
-        sessions=sessions,
+    broker = base.broker("scoring")
+    consumer = base.consumer(
+        broker,
+        *(t.name for t in RAW_TOPICS),
+        group=settings.consumer_group,
         apply=applier,
-        dead_letters=kafka,
-        registry=registry,
         decode=upstream_decoder(CLAIMED_EVENTS, parse=parse_event_view),
         after_commit=relay.wake,
-    )
-    broker = base.broker("scoring")
-    consumer.subscribe(
-        broker, *(t.name for t in RAW_TOPICS), max_records=settings.batch_max_records
+        max_records=settings.batch_max_records,
     )
     probe = BacklogProbe(
         settings.kafka_bootstrap_servers, settings.consumer_group, [t.name for t in RAW_TOPICS]
