@@ -26,11 +26,13 @@ def _float(value: float | None) -> float | None:
     return float(value) if value is not None else None
 
 
-def started_event(row: dict[str, Any], occurred_at: datetime) -> contract.CampaignStarted:
-    """The event of a campaign that was just started."""
+def started_event(
+    row: dict[str, Any], digest: str, occurred_at: datetime
+) -> contract.CampaignStarted:
+    """The event of a campaign's start snapshot (`digest` names its content)."""
     return contract.CampaignStarted.model_validate(
         {
-            "event_id": f"campaign:{row['campaign_id']}/started",
+            "event_id": f"campaign:{row['campaign_id']}/started/{digest[:16]}",
             **_about(row, occurred_at),
             "name": row["name"],
             "starts_on": row["starts_on"],

@@ -1,7 +1,10 @@
 """Campaign use cases: start one (classify its members), record its days from the stored
 plant days, end it with its result.
 
-Recording is a recompute: under the campaign's lock, every day of the period is
+The start snapshot is taken when the campaign is created and taken again, until the
+first day of its period is recorded, whenever a settled day changes (a day before the
+start that settled after the campaign was created); from its first recorded day on it
+never changes. Recording is a recompute: under the campaign's lock, every day of the period is
 derived again from the members' and the unit's stored plant days
 (`domain/campaigns.record_days`); a day whose content changed is stored and
 published (`campaign.day_recorded`), and once the last day is settled the result
@@ -12,12 +15,14 @@ so a replay or a late day gives the same campaign.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.garden.campaign_events import day_event, ended_event, started_event
@@ -36,6 +41,7 @@ from services.garden.repo import config as config_store
 from services.garden.repo.reads import Member
 from shared import sql
 from shared.outbox import stage_event
+from shared.vocabulary import UnitKind
 
 
 def new_campaign_id() -> str:
@@ -74,6 +80,33 @@ class Recorded:
     ended: int = 0
 
 
+async def take_start(
+    session: AsyncSession, kind: UnitKind, unit_id: str, indicator: str, starts_on: date
+) -> tuple[dict[str, Any], list[store.MemberStart]]:
+    """Classify the unit's agents (the member view) by their plants on the latest rated day
+    before `starts_on`; the unit's value on its latest settled day before it."""
+    agents = await store.unit_agents(session, kind, unit_id)
+    before = starts_on - timedelta(days=1)
+    days = await store.plant_days(session, "agent", agents, indicator, until=before)
+    own = (await store.plant_days(session, kind, [unit_id], indicator, until=before))[unit_id]
+    standings = {agent: standing_before(days[agent], starts_on) for agent in agents}
+    start: dict[str, Any] = {
+        "classes": counts(s.klass for s in standings.values()),
+        "unit_value": value_before(own, starts_on),
+    }
+    members: list[store.MemberStart] = [(a, agents[a], s.klass, s.value, s.as_of) for a, s in sorted(standings.items())]
+    return start, members
+
+
+def start_digest(start: dict[str, Any], members: list[store.MemberStart]) -> str:
+    """Return a hash of a start snapshot (the same snapshot, the same hash)."""
+    body = orjson.dumps(
+        {"start": start, "members": [[*m[:4], str(m[4])] for m in members]},
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(body).hexdigest()
+
+
 async def start_campaign(
     session: AsyncSession,
     plan: CampaignPlan,
@@ -87,16 +120,8 @@ async def start_campaign(
     # No batch of the center is in flight while its campaign starts: the start sees every
     # day committed before it, and every batch after it sees the campaign.
     await config_store.lock_config(session, unit.center_id)
-    kind, unit_id = unit.owner_kind, unit.owner_id
-    agents = await store.unit_agents(session, kind, unit_id)  # type: ignore[arg-type]
-    before = plan.starts_on - timedelta(days=1)
-    days = await store.plant_days(session, "agent", agents, plan.indicator, until=before)
-    own = (await store.plant_days(session, kind, [unit_id], plan.indicator, until=before))[unit_id]
-    standings = {agent: standing_before(days[agent], plan.starts_on) for agent in agents}
-    start = {
-        "classes": counts(s.klass for s in standings.values()),
-        "unit_value": value_before(own, plan.starts_on),
-    }
+    kind: UnitKind = unit.owner_kind  # type: ignore[assignment]
+    start, members = await take_start(session, kind, unit.owner_id, plan.indicator, plan.starts_on)
     campaign_id = new_campaign_id()
     await store.insert_campaign(
         session,
@@ -111,12 +136,32 @@ async def start_campaign(
             start,
             created_by,
         ),
-        [(a, agents[a], s.klass, s.value, s.as_of) for a, s in sorted(standings.items())],
+        members,
     )
     row = await store.campaign(session, campaign_id)
     assert row is not None
-    stage_event(session, started_event(row, occurred_at))
+    stage_event(session, started_event(row, start_digest(start, members), occurred_at))
     return campaign_id, await record_campaigns(session, [campaign_id], occurred_at=occurred_at)
+
+
+async def _retake_start(
+    session: AsyncSession, row: dict[str, Any], occurred_at: datetime
+) -> dict[str, Any]:
+    """Before its first recorded day, a campaign's start follows the days settled before it
+    (and the unit's agents); return the row with the start in force."""
+    start, members = await take_start(
+        session, row["unit_kind"], row["unit_id"], row["indicator"], row["starts_on"]
+    )
+    held = sorted(
+        (m["agent_id"], m["name"], m["start_class"], m["start_value"], m["start_date"])
+        for m in await store.members(session, row["campaign_id"])
+    )
+    if held == members and row["start"] == start:
+        return row
+    await store.replace_start(session, row["campaign_id"], start, members)
+    row = {**row, "start": start}
+    stage_event(session, started_event(row, start_digest(start, members), occurred_at))
+    return row
 
 
 async def record_campaigns(
@@ -138,6 +183,8 @@ async def record_campaigns(
 async def _record(
     session: AsyncSession, row: dict[str, Any], occurred_at: datetime
 ) -> tuple[int, int]:
+    if row["last_recorded"] is None:
+        row = await _retake_start(session, row, occurred_at)
     campaign_id, indicator = row["campaign_id"], row["indicator"]
     starts_on, ends_on = row["starts_on"], row["ends_on"]
     start: dict[str, ClassName] = {

@@ -1,11 +1,14 @@
 """Improvement campaigns on `cc.garden.v1` (garden): started, a day recorded, ended.
 
 Keyed by the campaign's unit id (a team, department or center), so one unit's
-campaign events stay in order. Ids are stable across replays: `campaign.started`
-once per campaign; `campaign.day_recorded` once per content of a day (a late
-member's day gives the day a new content, and a new event that supersedes the
-earlier one of that date); `campaign.ended` once per result (a late day of the
-period after the end gives a corrected result, which supersedes the earlier one).
+campaign events stay in order. Each id names its campaign and a hash of its
+content, so a recompute of the same content is the same event; a newer event of
+one kind supersedes the earlier one of the same campaign (and date):
+`campaign.started` when the campaign is created, again if its start snapshot
+changes before the first day of its period is recorded (a day before the start
+that settled later); `campaign.day_recorded` whenever a day's record changes (a
+late member's day); `campaign.ended` once the last day is settled, again if a
+late day of the period corrects the result.
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ class CampaignEvent(DerivedEvent):
 
 
 class CampaignStarted(CampaignEvent):
-    """A leader started a campaign: its period, goal and the members' classes at the start."""
+    """A leader started a campaign: its period, goal and the members' classes at the start
+    (again when the start snapshot changed before the period's first recorded day)."""
 
     type: Literal["campaign.started"] = "campaign.started"
     name: Annotated[StrictStr, Field(min_length=1, max_length=200)]

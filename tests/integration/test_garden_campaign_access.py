@@ -233,3 +233,66 @@ async def test_no_countermeasure_once_a_campaign_ended(client: httpx.AsyncClient
         json={"what": "x", "who": "y", "check_on": start.isoformat()},
     )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "campaign_ended"
+
+
+async def test_a_campaign_set_up_ahead_starts_from_the_last_day_before_it(
+    client: httpx.AsyncClient,
+) -> None:
+    o = await center(client)
+    leader = bearer("lead", "team_leader", o["team"])
+    starts_on = TODAY + timedelta(days=2)
+    created = await client.post(
+        "/v1/campaigns",
+        headers=leader,
+        json=body(
+            o["team"],
+            starts_on=starts_on.isoformat(),
+            ends_on=(starts_on + timedelta(days=5)).isoformat(),
+        ),
+    )
+    assert created.status_code == 201, created.text
+    doc = created.json()
+    assert doc["status"] == "scheduled"
+    assert doc["start"]["classes"] == {"A": 1, "B": 0, "C": 1, "unrated": 0}
+    s = o["center"].removeprefix("K")
+
+    def day(agent: str, offset: int, state: str) -> ScoreRecorded:
+        return score(
+            f"{agent}-{s}",
+            TODAY + timedelta(days=offset),
+            6.0,
+            state,
+            indicator="fcr",
+            center=o["center"],
+            department=o["dept"],
+            team=o["team"],
+        )
+
+    async def campaign() -> Any:
+        answer = await client.get(f"/v1/campaigns/{doc['id']}", headers=leader)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    # a day before the start settles after the campaign was set up: its start follows, and a
+    # newcomer to the team is a member
+    await grow(client, [day("a2", 1, "healthy"), day("a3", 1, "pests")])
+    now = await campaign()
+    assert now["start"]["classes"] == {"A": 2, "B": 1, "C": 0, "unrated": 0}
+    assert {m["agent_id"]: m["class"] for m in now["start"]["members"]} == {
+        f"a1-{s}": "A",
+        f"a2-{s}": "A",
+        f"a3-{s}": "B",
+    }
+    # from the first recorded day on the start never changes
+    await grow(client, [day("a1", 2, "withered")])
+    await grow(client, [day("a2", 1, "withered"), day("a3", 1, "healthy")])  # a late revision
+    now = await campaign()
+    assert now["status"] == "running"
+    assert now["start"]["classes"] == {"A": 2, "B": 1, "C": 0, "unrated": 0}
+    assert now["progress"]["days"] == [
+        {
+            "date": starts_on.isoformat(),
+            "classes": {"A": 1, "B": 1, "C": 1, "unrated": 0},
+            "unit_value": None,
+        }
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -173,7 +173,7 @@ class ResultOut(BaseModel):
     goal_met: bool
 
 
-_COUNTERMEASURE = {
+_COUNTERMEASURE: dict[str, Any] = {
     "id": 7,
     "what": "一对一帮扶: 通话结构复盘",
     "who": "leader-t1",
@@ -181,8 +181,8 @@ _COUNTERMEASURE = {
     "done": True,
     "done_at": "2026-05-15T10:20:00+08:00",
 }
-_CLASSES = {"A": 1, "B": 1, "C": 0, "unrated": 0}
-_CAMPAIGN = {
+_CLASSES: dict[str, Any] = {"A": 1, "B": 1, "C": 0, "unrated": 0}
+_CAMPAIGN: dict[str, Any] = {
     "id": "cmp-5f0c1e9a2b3d4c5e6f708192",
     "name": "关注健康,快乐成长",
     "indicator": "aht",

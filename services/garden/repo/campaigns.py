@@ -147,6 +147,30 @@ async def insert_campaign(
             "by": new.created_by,
         },
     )
+    await _insert_members(session, new.campaign_id, members)
+
+
+async def replace_start(
+    session: AsyncSession,
+    campaign_id: str,
+    start: dict[str, Any],
+    members: Sequence[MemberStart],
+) -> None:
+    """Replace a campaign's start snapshot and its members (before its first recorded day)."""
+    await sql.execute(
+        session,
+        "UPDATE garden_campaigns SET start = CAST(:start AS jsonb) WHERE campaign_id = :id",
+        {"id": campaign_id, "start": orjson.dumps(start).decode()},
+    )
+    await sql.execute(
+        session, "DELETE FROM garden_campaign_members WHERE campaign_id = :id", {"id": campaign_id}
+    )
+    await _insert_members(session, campaign_id, members)
+
+
+async def _insert_members(
+    session: AsyncSession, campaign_id: str, members: Sequence[MemberStart]
+) -> None:
     await sql.insert_rows(
         session,
         "garden_campaign_members",
@@ -158,7 +182,7 @@ async def insert_campaign(
             "start_value": "float8",
             "start_date": "date",
         },
-        [(new.campaign_id, *m) for m in members],
+        [(campaign_id, *m) for m in members],
     )
 
 
@@ -199,7 +223,7 @@ Span = tuple[str, str, str, date, date]
 async def touched_by(session: AsyncSession, spans: Iterable[Span]) -> list[str]:
     """Return the campaigns whose record the changed days may change: days of a member's or
     the unit's plant for the campaign's indicator, from its start on (after its end only
-    while it has not ended)."""
+    while it has not ended), or any day before its first recorded day (its start follows)."""
     rows = sorted(set(spans))
     if not rows:
         return []
@@ -208,8 +232,8 @@ async def touched_by(session: AsyncSession, spans: Iterable[Span]) -> list[str]:
     )
     params = sql.arrays(["kinds", "owners", "indicators", "lows", "highs"], rows)
     window = (
-        "c.indicator = k.indicator AND k.high >= c.starts_on "
-        "AND (k.low <= c.ends_on OR c.ended_at IS NULL)"
+        "c.indicator = k.indicator AND (c.last_recorded IS NULL OR (k.high >= c.starts_on "
+        "AND (k.low <= c.ends_on OR c.ended_at IS NULL)))"
     )
     found = await sql.execute(
         session,
