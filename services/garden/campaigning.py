@@ -94,7 +94,9 @@ async def take_start(
         "classes": counts(s.klass for s in standings.values()),
         "unit_value": value_before(own, starts_on),
     }
-    members: list[store.MemberStart] = [(a, agents[a], s.klass, s.value, s.as_of) for a, s in sorted(standings.items())]
+    members: list[store.MemberStart] = [
+        (a, agents[a], s.klass, s.value, s.as_of) for a, s in sorted(standings.items())
+    ]
     return start, members
 
 
