@@ -27,7 +27,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.garden.campaign_events import day_event, ended_event, started_event
 from services.garden.domain.campaigns import (
-    ClassName,
     Goal,
     campaign_result,
     counts,
@@ -36,6 +35,7 @@ from services.garden.domain.campaigns import (
     standing_before,
     value_before,
 )
+from services.garden.repo import campaign_days as day_store
 from services.garden.repo import campaigns as store
 from services.garden.repo import config as config_store
 from services.garden.repo.reads import Member
@@ -174,42 +174,33 @@ async def record_campaigns(
     if not campaign_ids:
         return Recorded()
     await sql.lock(session, *(store.lock_name(i) for i in campaign_ids))
-    days = ended = 0
-    for row in await store.campaigns(session, campaign_ids):
-        changed, over = await _record(session, row, occurred_at)
-        days += changed
-        ended += over
-    return Recorded(days, ended)
-
-
-async def _record(
-    session: AsyncSession, row: dict[str, Any], occurred_at: datetime
-) -> tuple[int, int]:
-    if row["last_recorded"] is None:
-        row = await _retake_start(session, row, occurred_at)
-    campaign_id, indicator = row["campaign_id"], row["indicator"]
-    starts_on, ends_on = row["starts_on"], row["ends_on"]
-    start: dict[str, ClassName] = {
-        m["agent_id"]: m["start_class"] for m in await store.members(session, campaign_id)
-    }
-    member_days = await store.plant_days(
-        session, "agent", start, indicator, since=starts_on, until=ends_on
-    )
-    unit_kind, unit_id = row["unit_kind"], row["unit_id"]
-    unit_days = (
-        await store.plant_days(
-            session, unit_kind, [unit_id], indicator, since=starts_on, until=ends_on
+    rows = await store.campaigns(session, campaign_ids)
+    rows = [
+        await _retake_start(session, row, occurred_at)
+        if row["last_recorded"] is None and row["ended_at"] is None
+        else row
+        for row in rows
+    ]
+    inputs = await day_store.period_days(session, campaign_ids)
+    held = await day_store.recorded_digests(session, campaign_ids)
+    days: list[day_store.DayRow] = []
+    progress: list[day_store.ProgressRow] = []
+    ended = 0
+    for row in rows:
+        campaign_id = row["campaign_id"]
+        period = inputs[campaign_id]
+        recorded = record_days(
+            period.start,
+            period.members,
+            period.unit,
+            starts_on=row["starts_on"],
+            ends_on=row["ends_on"],
         )
-    )[unit_id]
-    recorded = record_days(start, member_days, unit_days, starts_on=starts_on, ends_on=ends_on)
-    held = await store.recorded_digests(session, campaign_id)
-    changed = [d for d in recorded if held.get(d.business_date) != d.digest]
-    if changed:
-        await store.save_days(
-            session,
-            campaign_id,
-            [
+        changed = [d for d in recorded if held[campaign_id].get(d.business_date) != d.digest]
+        for d in changed:
+            days.append(
                 (
+                    campaign_id,
                     d.business_date,
                     d.classes,
                     d.unit_value,
@@ -217,42 +208,24 @@ async def _record(
                     d.move_documents(),
                     d.digest,
                 )
-                for d in changed
-            ],
-        )
-        for day in changed:
-            stage_event(session, day_event(row, day, occurred_at))
-    latest = max(
-        (
-            d
-            for d in (
-                await store.latest_day(session, "agent", start, indicator),
-                await store.latest_day(session, unit_kind, [unit_id], indicator),
             )
-            if d is not None
-        ),
-        default=None,
-    )
-    last = recorded[-1].business_date if recorded else None
-    newly_ended = 0
-    if is_over(ends_on, (d.business_date for d in unit_days), latest):
-        result = campaign_result(
-            start, recorded, unit_value_before=row["start"]["unit_value"], goal=goal_of(row["goal"])
-        )
-        if result.digest != await store.result_digest(session, campaign_id):
-            newly_ended = int(row["ended_at"] is None)
-            await store.save_progress(
-                session,
-                campaign_id,
-                last_recorded=last,
-                ended_at=occurred_at,
-                result=result.document(),
-                digest=result.digest,
+            stage_event(session, day_event(row, d, occurred_at))
+        last = recorded[-1].business_date if recorded else None
+        unit_dates = [d.business_date for d in period.unit]
+        if is_over(row["ends_on"], unit_dates, later_day_settled=period.later_day):
+            result = campaign_result(
+                period.start,
+                recorded,
+                unit_value_before=row["start"]["unit_value"],
+                goal=goal_of(row["goal"]),
             )
-            stage_event(session, ended_event(row, result, occurred_at))
-            return len(changed), newly_ended
-    if changed:
-        await store.save_progress(
-            session, campaign_id, last_recorded=last, ended_at=None, result=None, digest=None
-        )
-    return len(changed), newly_ended
+            if result.digest != row["result_digest"]:
+                ended += row["ended_at"] is None
+                progress.append((campaign_id, last, occurred_at, result.document(), result.digest))
+                stage_event(session, ended_event(row, result, occurred_at))
+                continue
+        if changed:
+            progress.append((campaign_id, last, None, None, None))
+    await day_store.save_days(session, days)
+    await day_store.save_progress(session, progress)
+    return Recorded(len(days), ended)

@@ -88,10 +88,10 @@ def test_days_carry_classes_and_record_moves() -> None:
 
 
 def test_the_end_needs_the_last_day_settled() -> None:
-    assert not is_over(E, [S, E - timedelta(days=1)], E)  # members' last day, not the unit's
-    assert is_over(E, [S, E], E)
-    assert is_over(E, [], E + timedelta(days=1))  # a later day settled: the period is
-    assert not is_over(E, [], None)
+    # the members' last day is not the unit's
+    assert not is_over(E, [S, E - timedelta(days=1)], later_day_settled=False)
+    assert is_over(E, [S, E], later_day_settled=False)
+    assert is_over(E, [], later_day_settled=True)  # a later day settled: the period is
 
 
 def test_outcomes_rank_a_over_b_over_c_over_unrated() -> None:

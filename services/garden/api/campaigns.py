@@ -46,6 +46,7 @@ from services.garden.repo import campaigns as store
 from services.garden.repo import countermeasures as plans
 from services.garden.repo import idempotency as answers
 from services.garden.repo.reads import Member
+from shared import sql
 from shared.auth.tokens import Principal, Role
 from shared.errors import ERROR_SCHEMA, ApiError
 from shared.vocabulary import Problem, UnitKind, problem
@@ -270,6 +271,8 @@ async def add_countermeasure(
 ) -> JSONResponse:
     """What will be done, by whom, and the day its effect is checked (inside the period);
     409 `campaign_ended` once the campaign has ended."""
+    _leader(call.principal)
+    await sql.lock(call.session, store.lock_name(campaign_id))  # not while it is ending
     row = await visible(call, campaign_id)
     if row["ended_at"] is not None:
         raise ApiError(409, "the campaign has ended", code="campaign_ended")

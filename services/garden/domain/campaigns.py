@@ -209,10 +209,10 @@ def record_days(
     return recorded
 
 
-def is_over(ends_on: date, unit_dates: Iterable[date], latest_seen: date | None) -> bool:
+def is_over(ends_on: date, unit_dates: Iterable[date], *, later_day_settled: bool) -> bool:
     """Whether the last day of the period is settled: the unit's own day `ends_on` is, or a
     member or the unit has a settled day after it (scoring settles a center's days in order)."""
-    return ends_on in set(unit_dates) or (latest_seen is not None and latest_seen > ends_on)
+    return later_day_settled or ends_on in set(unit_dates)
 
 
 @dataclass(frozen=True, slots=True)

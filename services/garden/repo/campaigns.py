@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
@@ -18,7 +18,8 @@ from shared.vocabulary import UnitKind
 
 CAMPAIGN_COLUMNS = (
     "campaign_id, seq, name, indicator, unit_kind, unit_id, center_id, department_id, team_id, "
-    "starts_on, ends_on, goal, start, created_by, created_at, last_recorded, ended_at, result"
+    "starts_on, ends_on, goal, start, created_by, created_at, last_recorded, ended_at, result, "
+    "result_digest"
 )
 
 
@@ -86,21 +87,6 @@ async def plant_days(
     for row in rows.all():
         found[row.owner_id].append(Day(row.business_date, row.state, row.value))
     return found
-
-
-async def latest_day(
-    session: AsyncSession, owner_kind: str, owners: Collection[str], indicator: str
-) -> date | None:
-    """Return the latest settled day of any of the owners' plants for one indicator."""
-    if not owners:
-        return None
-    day: date | None = await sql.scalar(
-        session,
-        "SELECT max(business_date) FROM garden_plant_days WHERE owner_kind = :k "
-        "AND indicator = :i AND owner_id = ANY(CAST(:o AS text[]))",
-        {"k": owner_kind, "i": indicator, "o": sorted(owners)},
-    )
-    return day
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,8 +218,8 @@ async def touched_by(session: AsyncSession, spans: Iterable[Span]) -> list[str]:
     )
     params = sql.arrays(["kinds", "owners", "indicators", "lows", "highs"], rows)
     window = (
-        "c.indicator = k.indicator AND (c.last_recorded IS NULL OR (k.high >= c.starts_on "
-        "AND (k.low <= c.ends_on OR c.ended_at IS NULL)))"
+        "c.indicator = k.indicator AND ((c.last_recorded IS NULL AND c.ended_at IS NULL) "
+        "OR (k.high >= c.starts_on AND (k.low <= c.ends_on OR c.ended_at IS NULL)))"
     )
     found = await sql.execute(
         session,
@@ -247,52 +233,6 @@ async def touched_by(session: AsyncSession, spans: Iterable[Span]) -> list[str]:
     return sorted({r[0] for r in found})
 
 
-async def recorded_digests(session: AsyncSession, campaign_id: str) -> dict[date, str]:
-    """Return the digest of each recorded day of a campaign."""
-    rows = await sql.execute(
-        session,
-        "SELECT business_date, digest FROM garden_campaign_days WHERE campaign_id = :id",
-        {"id": campaign_id},
-    )
-    return {r.business_date: r.digest for r in rows.all()}
-
-
-DayRow = tuple[date, dict[str, Any], float | None, dict[str, Any], list[Any], str]
-"""business_date, classes, unit_value, members, moves, digest."""
-
-
-async def save_days(session: AsyncSession, campaign_id: str, rows: Sequence[DayRow]) -> None:
-    """Write recorded days (replacing a date's earlier record)."""
-    await sql.insert_rows(
-        session,
-        "garden_campaign_days",
-        {
-            "campaign_id": "text",
-            "business_date": "date",
-            "classes": "jsonb",
-            "unit_value": "float8",
-            "members": "jsonb",
-            "moves": "jsonb",
-            "digest": "text",
-        },
-        [
-            (
-                campaign_id,
-                day,
-                orjson.dumps(classes).decode(),
-                unit_value,
-                orjson.dumps(of_members).decode(),
-                orjson.dumps(moves).decode(),
-                digest,
-            )
-            for day, classes, unit_value, of_members, moves, digest in rows
-        ],
-        on_conflict="(campaign_id, business_date) DO UPDATE SET classes = EXCLUDED.classes, "
-        "unit_value = EXCLUDED.unit_value, members = EXCLUDED.members, "
-        "moves = EXCLUDED.moves, digest = EXCLUDED.digest, recorded_at = now()",
-    )
-
-
 async def recorded_days(session: AsyncSession, campaign_id: str) -> list[dict[str, Any]]:
     """Return a campaign's recorded days in date order."""
     return await sql.mappings(
@@ -300,42 +240,6 @@ async def recorded_days(session: AsyncSession, campaign_id: str) -> list[dict[st
         "SELECT business_date, classes, unit_value, members, moves FROM garden_campaign_days "
         "WHERE campaign_id = :id ORDER BY business_date",
         {"id": campaign_id},
-    )
-
-
-async def result_digest(session: AsyncSession, campaign_id: str) -> str | None:
-    """Return the digest of the result stored for a campaign (None before it ended)."""
-    digest: str | None = await sql.scalar(
-        session,
-        "SELECT result_digest FROM garden_campaigns WHERE campaign_id = :id",
-        {"id": campaign_id},
-    )
-    return digest
-
-
-async def save_progress(
-    session: AsyncSession,
-    campaign_id: str,
-    *,
-    last_recorded: date | None,
-    ended_at: datetime | None,
-    result: dict[str, Any] | None,
-    digest: str | None,
-) -> None:
-    """Record how far a campaign got; an end once recorded keeps its first instant."""
-    await sql.execute(
-        session,
-        "UPDATE garden_campaigns SET last_recorded = :last, "
-        "ended_at = COALESCE(ended_at, :ended), "
-        "result = COALESCE(CAST(:result AS jsonb), result), "
-        "result_digest = COALESCE(:digest, result_digest) WHERE campaign_id = :id",
-        {
-            "id": campaign_id,
-            "last": last_recorded,
-            "ended": ended_at,
-            "result": orjson.dumps(result).decode() if result is not None else None,
-            "digest": digest,
-        },
     )
 
 
