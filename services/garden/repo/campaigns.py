@@ -68,11 +68,10 @@ async def plant_days(
     owners: Collection[str],
     indicator: str,
     *,
-    since: date | None = None,
-    until: date | None = None,
+    until: date,
 ) -> dict[str, list[Day]]:
-    """Return the settled days (state, value) of the owners' plants for one indicator,
-    between `since` and `until` (inclusive; open when None)."""
+    """Return the settled days (state, value) of the owners' plants for one indicator, up to
+    `until` (inclusive)."""
     found: dict[str, list[Day]] = {o: [] for o in owners}
     if not owners:
         return found
@@ -80,9 +79,8 @@ async def plant_days(
         session,
         "SELECT owner_id, business_date, state, value FROM garden_plant_days "
         "WHERE owner_kind = :k AND indicator = :i AND owner_id = ANY(CAST(:o AS text[])) "
-        "AND (CAST(:s AS date) IS NULL OR business_date >= :s) "
-        "AND (CAST(:u AS date) IS NULL OR business_date <= :u)",
-        {"k": owner_kind, "i": indicator, "o": sorted(owners), "s": since, "u": until},
+        "AND business_date <= :u",
+        {"k": owner_kind, "i": indicator, "o": sorted(owners), "u": until},
     )
     for row in rows.all():
         found[row.owner_id].append(Day(row.business_date, row.state, row.value))
