@@ -12,4 +12,5 @@ mkdir -p bench-results
 .venv/bin/python -m tests.bench.bench_scoring
 .venv/bin/python -m tests.bench.bench_alerting
 .venv/bin/python -m tests.bench.bench_garden
+.venv/bin/python -m tests.bench.bench_campaigns
 .venv/bin/python -m tests.bench.bench_rewards
