@@ -37,6 +37,8 @@ async def test_a_poison_near_the_size_limit_is_dead_lettered_shortened(kafka: st
             "cc.dlq.v1",
             keep=lambda s: (
                 s.headers.get("dlq.consumer") == group.encode()
+                and s.headers.get("dlq.topic") == b"cc.calls.v1"
+                and s.headers.get("dlq.partition") == str(meta.partition).encode()
                 and s.headers.get("dlq.offset") == str(meta.offset).encode()
             ),
             until=lambda s: len(s) >= 1,
