@@ -119,6 +119,7 @@ where to look (the past days settle within a minute or two; gardens grow as they
   harvest ripe fruit by hand (the rest is harvested the day after it ripens):
     curl -X POST -H "Authorization: Bearer \$AGENT_TOKEN" -H "Idempotency-Key: \$(uuidgen || date +%s%N)" http://127.0.0.1:8004/v1/agents/$agent/plants/satisfaction/harvest
 EOT
+  $PY -m tools.ui_links "$ROOT/.local/demo-org.json"  # the agent's and the leader's pages
 }
 
 stop_all() {
