@@ -7,7 +7,9 @@ after the commit). Per batch:
   2. settled scores (claimed by `event_id`): the copies that win over the
      stored copy of their date are written, the member view is updated, and
      every plant whose days changed is regrown from all its stored days
-     (`growing.regrow`: one query per table for the whole batch).
+     (`growing.regrow`: one query per table for the whole batch);
+  3. the campaigns whose members' or unit's days changed are recorded again from the
+     stored days (`campaigning.record_campaigns`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from datetime import UTC, date, datetime
 from aiokafka import ConsumerRecord
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.garden.campaigning import record_campaigns
 from services.garden.domain.plant import Plant, SettledDay, plant_of, settled_day
 from services.garden.growing import newer_days, regrow
 from services.garden.metrics import GardenMetrics
+from services.garden.repo import campaigns as campaign_store
 from services.garden.repo import config as config_store
 from services.garden.repo import plants as plant_store
 from services.garden.repo.plants import MemberRow, Place
@@ -128,9 +132,29 @@ class ScoreHandler:
             places[plant] = known[plant] if keep else place
         merged = {plant: [*stored[plant], *changed[plant]] for plant in changed}
         since = {plant: min(d.business_date for d in days) for plant, days in changed.items()}
-        regrown = await regrow(
-            session, merged, places=places, since=since, occurred_at=self._clock()
-        )
+        now = self._clock()
+        regrown = await regrow(session, merged, places=places, since=since, occurred_at=now)
         self._metrics.fruit_ripened.inc(regrown.fruit_ripened)
         for entry in regrown.new_entries:
             self._metrics.timeline_entries.labels(entry.kind).inc()
+        await self._record_campaigns(session, changed, now)
+
+    async def _record_campaigns(
+        self, session: AsyncSession, changed: dict[Plant, list[SettledDay]], now: datetime
+    ) -> None:
+        """Record the campaigns whose members' or unit's days changed (same transaction)."""
+        spans = [
+            (
+                p.owner_kind,
+                p.owner_id,
+                p.indicator,
+                min(d.business_date for d in days),
+                max(d.business_date for d in days),
+            )
+            for p, days in changed.items()
+        ]
+        touched = await campaign_store.touched_by(session, spans)
+        if touched:
+            recorded = await record_campaigns(session, touched, occurred_at=now)
+            self._metrics.campaign_days_recorded.inc(recorded.days)
+            self._metrics.campaigns_ended.inc(recorded.ended)

@@ -1,4 +1,5 @@
-"""Garden metrics: plants by state, fruit ripened and harvested, harvest and API latency.
+"""Garden metrics: plants by state, fruit ripened and harvested, campaigns, harvest and API
+latency.
 
 The consumer's records by outcome (`consumer_records_total{consumer="garden"}`) and
 the outbox's publishing come with `TransactionalConsumer` and `OutboxRelay`.
@@ -31,6 +32,16 @@ class GardenMetrics:
         "garden_timeline_entries_total",
         "Timeline entries recorded (one event each), by kind",
         "kind",
+    )
+    campaigns_started: Counter = counter(
+        "garden_campaigns_started_total", "Improvement campaigns started"
+    )
+    campaigns_ended: Counter = counter(
+        "garden_campaigns_ended_total", "Improvement campaigns that ended (their result is in)"
+    )
+    campaign_days_recorded: Counter = counter(
+        "garden_campaign_days_recorded_total",
+        "Campaign days recorded or re-recorded with a new content (one event each)",
     )
     harvest_seconds: Histogram = histogram(
         "garden_harvest_seconds",

@@ -1,5 +1,6 @@
 """Garden tables: plants and the settled days they grow from, previews, the timeline,
-harvests, the member view, configuration versions and idempotency records.
+harvests, the member view, configuration versions, idempotency records and improvement
+campaigns.
 
 A plant is (owner_kind, owner_id, indicator). Its row is derived: the consumer
 regrows it from its stored days (`garden_plant_days`) with the configuration
@@ -13,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
+    DateTime,
     Float,
     Identity,
     Index,
@@ -93,6 +96,8 @@ class GardenPlantDay(_PlantDayScore, table=True):
     __tablename__ = "garden_plant_days"
 
     fruit: str | None = _optional_name()
+    value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    """The indicator's value that day (None when nothing could be measured)."""
 
 
 class GardenPreview(_PlantDayScore, table=True):
@@ -196,4 +201,116 @@ class GardenIdempotency(SQLModel, table=True):
     request_hash: str = Field(sa_column=Column(String(64), nullable=False))
     status: int = _column(SmallInteger)
     response: dict[str, Any] = _column(JSONB)
+    created_at: datetime | None = timestamp_now()
+
+
+CAMPAIGN_ID = 64
+"""Longest campaign id (`cmp-` and 24 hex digits today)."""
+_CLASSES = "IN ('A', 'B', 'C', 'unrated')"
+
+
+def _campaign_id(*, primary_key: bool = True) -> Any:
+    return Field(sa_column=Column(String(CAMPAIGN_ID), primary_key=primary_key, nullable=False))
+
+
+def _jsonb(*, nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(JSONB, nullable=True))
+    return Field(sa_column=Column(JSONB, nullable=False))
+
+
+class GardenCampaign(SQLModel, table=True):
+    """An improvement campaign: one indicator, one unit, a period and a goal; its start
+    snapshot (`start`: classes and the unit's value) and, once over, its result."""
+
+    __tablename__ = "garden_campaigns"
+    __table_args__ = (
+        CheckConstraint(
+            "unit_kind IN ('team', 'department', 'center')", name="ck_garden_campaigns_unit_kind"
+        ),
+        CheckConstraint("ends_on >= starts_on", name="ck_garden_campaigns_period"),
+        Index("ix_garden_campaigns_seq", "seq", unique=True),
+        Index("ix_garden_campaigns_unit", "unit_kind", "unit_id", "indicator"),
+        Index("ix_garden_campaigns_center", "center_id", "seq"),
+        Index("ix_garden_campaigns_department", "department_id"),
+        Index("ix_garden_campaigns_team", "team_id"),
+    )
+
+    campaign_id: str = _campaign_id()
+    seq: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), nullable=False)
+    )
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    indicator: str = _name()
+    unit_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    unit_id: str = _name()
+    center_id: str = _name()
+    department_id: str | None = _optional_name()
+    team_id: str | None = _optional_name()
+    starts_on: date = _column(Date)
+    ends_on: date = _column(Date)
+    goal: dict[str, Any] = _jsonb()
+    start: dict[str, Any] = _jsonb()
+    created_by: str = _name()
+    created_at: datetime | None = timestamp_now()
+    last_recorded: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    ended_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    result: dict[str, Any] | None = _jsonb(nullable=True)
+    result_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class GardenCampaignMember(SQLModel, table=True):
+    """A member of a campaign (an agent of its unit when it started) and their start class."""
+
+    __tablename__ = "garden_campaign_members"
+    __table_args__ = (
+        CheckConstraint(f"start_class {_CLASSES}", name="ck_garden_campaign_members_class"),
+        Index("ix_garden_campaign_members_agent", "agent_id"),
+    )
+
+    campaign_id: str = _campaign_id()
+    agent_id: str = _name(primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    start_class: str = Field(sa_column=Column(String(16), nullable=False))
+    start_value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    start_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+
+
+class GardenCampaignDay(SQLModel, table=True):
+    """A settled day of a campaign: every member's class and value, the split, the unit's
+    value and the moves of that day (`digest` tells whether a recompute changed it)."""
+
+    __tablename__ = "garden_campaign_days"
+
+    campaign_id: str = _campaign_id()
+    business_date: date = Field(sa_column=Column(Date, primary_key=True))
+    classes: dict[str, Any] = _jsonb()
+    unit_value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    members: dict[str, Any] = _jsonb()
+    moves: list[Any] = _jsonb()
+    digest: str = Field(sa_column=Column(String(64), nullable=False))
+    recorded_at: datetime | None = timestamp_now()
+
+
+class GardenCampaignCountermeasure(SQLModel, table=True):
+    """A countermeasure of a campaign's plan (IAPDS "Plan"): what, who, when it is checked."""
+
+    __tablename__ = "garden_campaign_countermeasures"
+    __table_args__ = (Index("ix_garden_campaign_countermeasures_campaign", "campaign_id", "id"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    campaign_id: str = _campaign_id(primary_key=False)
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    who: str = Field(sa_column=Column(Text, nullable=False))
+    check_on: date = _column(Date)
+    done: bool = _column(Boolean)
+    done_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    done_by: str | None = _optional_name()
+    created_by: str = _name()
     created_at: datetime | None = timestamp_now()

@@ -13,6 +13,7 @@ from typing import Annotated, Final, Union
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from shared.contracts.alerts import INCIDENT_EVENTS
+from shared.contracts.campaigns import CAMPAIGN_EVENTS
 from shared.contracts.derived import DerivedEvent
 from shared.contracts.events import EVENT_MODELS, EventRejected, reasons_of
 from shared.contracts.garden import GARDEN_EVENTS
@@ -22,7 +23,13 @@ from shared.contracts.topics import ALL_TOPICS, TOPIC_FOR_EVENT_TYPE
 
 DERIVED_EVENTS: Final[dict[str, type[DerivedEvent]]] = {
     model.model_fields["type"].default: model
-    for model in (*SCORE_EVENTS, *INCIDENT_EVENTS, *GARDEN_EVENTS, *REWARDS_EVENTS)
+    for model in (
+        *SCORE_EVENTS,
+        *INCIDENT_EVENTS,
+        *GARDEN_EVENTS,
+        *CAMPAIGN_EVENTS,
+        *REWARDS_EVENTS,
+    )
 }
 """Derived event models by their `type`."""
 

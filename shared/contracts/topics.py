@@ -86,7 +86,8 @@ ALERTS: Final = Topic(
 GARDEN: Final = Topic(
     "cc.garden.v1",
     "owner",
-    "plant events and fruit.harvested (garden)",
+    "plant events and fruit.harvested (keyed by owner), campaign events (keyed by the "
+    "campaign's unit) (garden)",
     ("garden",),
     ("rewards",),
 )

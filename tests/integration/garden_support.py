@@ -33,6 +33,10 @@ GARDEN_TABLES = (
     "garden_members",
     "garden_config_versions",
     "garden_idempotency",
+    "garden_campaigns",
+    "garden_campaign_members",
+    "garden_campaign_days",
+    "garden_campaign_countermeasures",
 )
 
 
@@ -84,6 +88,7 @@ def score(
     team: str | None = "C1-D1-T1",
     revision: int = 2,
     settled: bool = True,
+    value: float | None = 90.0,
     **extra: Any,
 ) -> ScoreRecorded:
     model = ScoreSettled if settled else ScorePreviewed
@@ -100,7 +105,7 @@ def score(
         center_id=center,
         department_id=department,
         team_id=team,
-        value=90.0,
+        value=value,
         sample=10.0,
         points=float(points),
         state=state,  # type: ignore[arg-type]

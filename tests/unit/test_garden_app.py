@@ -25,7 +25,7 @@ def test_every_answer_of_every_garden_route_has_an_example() -> None:
     spec = create_app(SETTINGS).openapi()
     routes = [(p, m, op) for p, ops in spec["paths"].items() for m, op in ops.items()]
     garden = [r for r in routes if r[0].startswith("/v1/")]
-    assert len(garden) == 11
+    assert len(garden) == 16
     for path, method, operation in garden:
         assert "security" in operation or "401" in operation["responses"], (method, path)
         for status, answer in operation["responses"].items():
@@ -52,6 +52,9 @@ async def test_metrics_name_the_route_templates_and_cors_answers_the_origin() ->
         "garden_plants",
         "garden_fruit_harvested_total",
         "garden_harvest_seconds",
+        "garden_campaigns_started_total",
+        "garden_campaigns_ended_total",
+        "garden_campaign_days_recorded_total",
         "consumer_records_total",
     ):
         assert f"# HELP {name}" in text, name

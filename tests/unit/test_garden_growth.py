@@ -194,7 +194,7 @@ def test_settled_scores_become_days() -> None:
         state="pests",
     )
     assert plant_of(score) == Plant("team", "T1", "aht")
-    assert settled_day(score) == SettledDay(D0, 6.0, "pests", "grape", 3)
+    assert settled_day(score) == SettledDay(D0, 6.0, "pests", "grape", 3, 300.0)
 
 
 ENTRY_CONTRACTS: dict[type[Any], type[contracts.GardenEvent]] = {

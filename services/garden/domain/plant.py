@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -45,15 +46,18 @@ class SettledDay:
     """The fruit kind the score names, if any."""
     revision: int = 1
     """The score's revision; of two copies of a date the higher one counts."""
+    value: float | None = None
+    """The indicator's value that day (None when nothing could be measured)."""
 
     @property
     def rated(self) -> bool:
         """Whether the day was rated (a `not_rated` day grows nothing and changes nothing)."""
         return self.state != "not_rated"
 
-    def precedence(self) -> tuple[int, float, int, str]:
+    def precedence(self) -> tuple[int, float, int, str, float]:
         """Return the order in which conflicting copies of one date are preferred (greatest wins)."""
-        return (self.revision, self.points, _STATE_ORDER[self.state], self.fruit or "")
+        value = self.value if self.value is not None else -math.inf
+        return (self.revision, self.points, _STATE_ORDER[self.state], self.fruit or "", value)
 
 
 def plant_of(score: ScoreSettled) -> Plant:
@@ -69,6 +73,7 @@ def settled_day(score: ScoreSettled) -> SettledDay:
         state=score.state,
         fruit=score.fruit,
         revision=score.revision,
+        value=score.value,
     )
 
 

@@ -54,14 +54,14 @@ async def days_of(
     rows = await sql.execute(
         session,
         "SELECT d.owner_kind, d.owner_id, d.indicator, d.business_date, d.points, d.state, "
-        f"d.revision, d.fruit FROM {_KEYS} AS k(kind, owner, indicator) "
+        f"d.revision, d.fruit, d.value FROM {_KEYS} AS k(kind, owner, indicator) "
         "JOIN garden_plant_days d ON d.owner_kind = k.kind AND d.owner_id = k.owner "
         "AND d.indicator = k.indicator",
         plant_params(plants),
     )
     for row in rows:
         found[_plant(row)].append(
-            SettledDay(row.business_date, row.points, row.state, row.fruit, row.revision)
+            SettledDay(row.business_date, row.points, row.state, row.fruit, row.revision, row.value)
         )
     return found
 
@@ -78,6 +78,7 @@ async def save_days(session: AsyncSession, rows: Sequence[tuple[Plant, SettledDa
             "state": "text",
             "revision": "int",
             "fruit": "text",
+            "value": "float8",
         },
         [
             (
@@ -89,12 +90,13 @@ async def save_days(session: AsyncSession, rows: Sequence[tuple[Plant, SettledDa
                 d.state,
                 d.revision,
                 d.fruit,
+                d.value,
             )
             for p, d in sorted(rows, key=lambda r: (r[0], r[1].business_date))
         ],
         on_conflict="(owner_kind, owner_id, indicator, business_date) DO UPDATE SET "
         "points = EXCLUDED.points, state = EXCLUDED.state, revision = EXCLUDED.revision, "
-        "fruit = EXCLUDED.fruit",
+        "fruit = EXCLUDED.fruit, value = EXCLUDED.value",
     )
 
 
