@@ -69,7 +69,7 @@ class ScreenFiles(StaticFiles):
 def mount_screens(app: FastAPI, settings: GardenSettings) -> None:
     """Serve the screens under `/ui/` and their configuration at `/ui/config.json`."""
     headers = security_headers(settings.rewards_public_url)
-    campaigns = any(getattr(r, "path", "").startswith("/v1/campaigns") for r in app.routes)
+    campaigns = "/v1/campaigns" in app.openapi().get("paths", {})  # the campaigns panel
     config = {"rewards_url": settings.rewards_public_url, "campaigns": campaigns}
 
     @app.get(f"{PREFIX}/config.json", include_in_schema=False)

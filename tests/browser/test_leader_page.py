@@ -3,10 +3,12 @@ indicator, the A/B/C split, the leaderboards with a leader's visibility."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import INDICATORS, PHONE, PLAN, Stack, shot
+from tests.browser.conftest import DAYS, INDICATORS, PHONE, PLAN, Stack, shot
 
 pytestmark = pytest.mark.browser
 
@@ -71,4 +73,43 @@ async def test_the_page_fits_a_phone(stack: Stack, open_page) -> None:
     )
     assert overflow <= 0, f"the page is {overflow}px wider than a phone"
     await page.screenshot(path=shot("leader-phone"), full_page=True)
+    watched.assert_quiet()
+
+
+async def test_a_campaign_started_from_the_form_shows_its_progress(stack: Stack, open_page) -> None:
+    watched = await open_page(stack.leader_link())
+    page = watched.page
+    panel = page.locator("#campaigns-body")
+    form = panel.locator("form.new-campaign")
+    await expect(form).to_be_visible()
+    starts = stack.today - timedelta(days=DAYS - 2)  # the classes come from the day before
+    await form.locator("input[name=name]").fill("关注健康,快乐成长")
+    await form.locator("select[name=indicator]").select_option("satisfaction")
+    await form.locator("input[name=starts_on]").fill(starts.isoformat())
+    await form.locator("input[name=ends_on]").fill((stack.today + timedelta(days=10)).isoformat())
+    await form.locator("input[name=unit_value]").fill("95")
+    await form.locator("input[name=healthy_share]").fill("50")
+    await form.locator("button[type=submit]").click()
+
+    card = panel.locator("article.campaign")
+    await expect(card).to_have_count(1)
+    await expect(card.locator("h3")).to_contain_text("关注健康,快乐成长")
+    await expect(card).to_contain_text("进行中")
+    await expect(page.locator("#notices")).to_contain_text("已发起活动")
+    # the A/B/C snapshot at the start and on the latest settled day (yesterday)
+    for when in ("start", "latest"):
+        box = card.locator(f"[data-when={when}]")
+        for cls, n in {"A": 1, "B": 1, "C": 1, "unrated": 1}.items():
+            await expect(box.locator(f"[data-class={cls}]")).to_contain_text(str(n))
+    yesterday = stack.today - timedelta(days=1)
+    await expect(card.locator("[data-when=latest] h4")).to_contain_text(
+        f"{yesterday.month}月{yesterday.day}日"
+    )
+    # the unit's value per recorded day, and every member's class
+    await expect(card.locator("svg.chart .mark")).to_have_count(DAYS - 2)
+    await card.locator("details.campaign-members summary").click()
+    await expect(card.locator("details.campaign-members tbody tr")).to_have_count(len(PLAN))
+    row = card.locator(f"details.campaign-members tr[data-member='{stack.agent('a3')}']")
+    await expect(row.locator("td").nth(0)).to_have_text("C")
+    await page.screenshot(path=shot("leader-campaign"), full_page=True)
     watched.assert_quiet()

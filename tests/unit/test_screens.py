@@ -38,7 +38,7 @@ async def test_pages_and_config_need_no_token_the_data_does() -> None:
         data = await client.get("/v1/agents/A1/garden")
         missing = await client.get("/ui/no-such-page.html")
     assert config.status_code == 200
-    assert config.json() == {"rewards_url": "https://rewards.example", "campaigns": False}
+    assert config.json() == {"rewards_url": "https://rewards.example", "campaigns": True}
     assert page.status_code == 200 and "<main" in page.text
     assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
     assert front.status_code == 200 and "js/index.js" in front.text

@@ -12,6 +12,7 @@ const CLASS_STATE = { A: "healthy", B: "pests", C: "withered", unrated: null };
 const SHOWN = 5;
 
 const count = (value) => (Array.isArray(value) ? value.length : Number(value) || 0);
+const className = (cls) => (!cls ? "—" : cls === "unrated" ? t("class.unrated") : cls);
 
 function classes(split) {
   return h("p", { class: "classes" }, Object.entries(CLASS_STATE).map(([cls, state]) =>
@@ -37,6 +38,7 @@ function campaignCard(c) {
         ? [h("h4", {}, t("campaigns.latest", { date: day(latest.date) })), classes(latest.classes),
             h("p", {}, `${t("campaigns.unitValue")}: ${latest.unit_value === null || latest.unit_value === undefined ? "—" : number(latest.unit_value)}`)]
         : [h("h4", {}, t("campaigns.latest", { date: "—" })), empty("campaigns.noDays")])),
+    c.result ? resultPanel(c.result) : null,
     points.length ? lineChart(points, {
       from: c.starts_on, to: c.ends_on, max: Math.max(...points.map((p) => p.value)) || 1,
       label: t("campaigns.chart", { name: c.name }),
@@ -47,12 +49,27 @@ function campaignCard(c) {
           .map((key) => h("th", { scope: "col" }, t(key))))),
         h("tbody", {}, members.map((m) => h("tr", { dataset: { member: m.agent_id } },
           h("th", { scope: "row" }, m.name || m.agent_id),
-          h("td", {}, m.start_class || "—"), h("td", {}, m.class || "—"),
+          h("td", {}, className(m.start_class)), h("td", {}, className(m.class)),
           h("td", { class: "num" }, m.value === null || m.value === undefined ? "—" : number(m.value)),
-          h("td", {}, (m.moves || []).map((mv) => `${day(mv.date)} ${mv.from}→${mv.to}`).join(", ") || "—"))))))) : null,
+          h("td", {}, (m.moves || []).map((mv) => `${day(mv.date)} ${className(mv.from)}→${className(mv.to)}`).join(", ") || "—"))))))) : null,
     c.countermeasures?.length ? h("details", {}, h("summary", {}, `${t("campaigns.countermeasures")} (${c.countermeasures.length})`),
-      h("ul", {}, c.countermeasures.map((m) => h("li", {}, [m.what, m.who, m.check_on || m.check_date].filter(Boolean).join(" · "), m.done ? " ✔" : "")))) : null);
+      h("ul", {}, c.countermeasures.map((m) => h("li", {}, `${m.what} · ${m.who} · ${day(m.check_on)}`, m.done ? ` ✔ ${t("campaigns.done")}` : "")))) : null);
 }
+
+function resultPanel(result) {
+  const value = (v) => (v === null || v === undefined ? "—" : number(v));
+  return h("section", { class: "panel result", dataset: { goalMet: String(result.goal_met) } },
+    h("h4", {}, t("campaigns.result"), " · ", t(result.goal_met ? "campaigns.goalMet" : "campaigns.goalMissed")),
+    h("p", {}, t("campaigns.beforeAfter", { before: value(result.unit_value_before), after: value(result.unit_value_after) })),
+    h("div", { class: "scroll" }, h("table", {},
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("campaigns.startClass")),
+        ["improved", "stayed", "fell"].map((k) => h("th", { scope: "col", class: "num" }, t(`campaigns.${k}`))))),
+      h("tbody", {}, Object.entries(result.classes).map(([cls, o]) => h("tr", { dataset: { class: cls } },
+        h("th", { scope: "row" }, cls === "unrated" ? t("class.unrated") : cls),
+        h("td", { class: "num" }, o.improved), h("td", { class: "num" }, o.stayed), h("td", { class: "num" }, o.fell)))))));
+}
+
+const optional = (text, scale = 1) => (text === null || text === "" ? null : Number(text) / scale);
 
 function form(indicators, today, submit) {
   const field = (key, input) => h("label", {}, t(key), input);
@@ -62,9 +79,9 @@ function form(indicators, today, submit) {
     field("campaigns.indicator", h("select", { name: "indicator", required: true },
       codes.map((code) => h("option", { value: code }, indicatorName(code))))),
     field("campaigns.starts", h("input", { name: "starts_on", type: "date", required: true, value: today })),
-    field("campaigns.ends", h("input", { name: "ends_on", type: "date", required: true, value: shift(today, 30) })),
-    field("campaigns.goalValue", h("input", { name: "unit_value", type: "number", step: "any", required: true })),
-    field("campaigns.goalShare", h("input", { name: "healthy_share", type: "number", min: 0, max: 100, step: 1, required: true, value: 80 })),
+    field("campaigns.ends", h("input", { name: "ends_on", type: "date", required: true, value: shift(today, 27) })),
+    field("campaigns.goalValue", h("input", { name: "unit_value", type: "number", step: "any" })),
+    field("campaigns.goalShare", h("input", { name: "healthy_share", type: "number", min: 0, max: 100, step: 1, value: 80 })),
     h("button", { type: "submit", class: "primary" }, t("campaigns.create")));
 }
 
@@ -82,7 +99,7 @@ export function campaignsPanel(id, { garden, enabled, unit, indicators, today })
       const made = await garden.post("v1/campaigns", {
         name: data.get("name"), indicator: data.get("indicator"), unit: { kind: unit.kind, id: unit.id },
         starts_on: data.get("starts_on"), ends_on: data.get("ends_on"),
-        goal: { unit_value: Number(data.get("unit_value")), healthy_share: Number(data.get("healthy_share")) / 100 },
+        goal: { unit_value: optional(data.get("unit_value")), healthy_share: optional(data.get("healthy_share"), 100) },
       }, newKey());
       notify(t("campaigns.created", { name: made.name || data.get("name") }));
       await refresh();
@@ -108,7 +125,7 @@ export function campaignsPanel(id, { garden, enabled, unit, indicators, today })
     try {
       state.today = await today();
       const answer = await garden.get(`v1/campaigns?unit=${seg(scope)}`);
-      const listed = Array.isArray(answer) ? answer : answer.campaigns || [];
+      const listed = answer.items || [];
       state.list = await Promise.all(listed.slice(0, SHOWN).map((c) => garden.get(`v1/campaigns/${seg(c.id)}`)));
       state.error = null;
     } catch (error) {
