@@ -113,3 +113,15 @@ async def test_a_campaign_started_from_the_form_shows_its_progress(stack: Stack,
     await expect(row.locator("td").nth(0)).to_have_text("C")
     await page.screenshot(path=shot("leader-campaign"), full_page=True)
     watched.assert_quiet()
+
+
+async def test_the_front_door_opens_the_page_of_the_role(stack: Stack, open_page) -> None:
+    leader = stack.leader_link().replace("/ui/leader.html#", "/ui/#")
+    watched = await open_page(leader)
+    await expect(watched.page).to_have_url(f"{stack.garden_url}/ui/leader.html")
+    await expect(watched.page.locator("table.grid-table tbody tr")).to_have_count(len(PLAN))
+    agent = stack.agent_link("a4").replace("/ui/agent.html#", "/ui/#")
+    watched = await open_page(agent)
+    await expect(watched.page).to_have_url(f"{stack.garden_url}/ui/agent.html")
+    await expect(watched.page.locator("article.plant[data-indicator=fcr]")).to_be_visible()
+    watched.assert_quiet()
