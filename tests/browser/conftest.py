@@ -218,9 +218,11 @@ async def _harvest(client: httpx.AsyncClient, stack: Stack, key: str, indicator:
     assert answer.status_code == 200, answer.text
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def stack(kafka: str, database: str) -> AsyncIterator[Stack]:
-    """The garden and rewards services on free ports with a grown team."""
+    """The garden and rewards services on free ports with a grown team, stopped (and their
+    database dropped) once the browser tests are done: they would otherwise consume every
+    other test's topics for the rest of the session."""
     tag = uuid.uuid4().hex[:6].upper()
     center = f"CB{tag}"
     gport, rport = free_port(), free_port()
@@ -292,7 +294,7 @@ async def stack(kafka: str, database: str) -> AsyncIterator[Stack]:
                     process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Browser]:
     """Headless Chromium from Debian's package (no browser download)."""
     if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (once per session)
