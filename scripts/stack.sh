@@ -77,13 +77,13 @@ demo_up() {
   today=$(TZ=Asia/Shanghai date +%F)
   $PY -m services.scoring.org_load "$ROOT/.local/demo-org.json" \
     --effective-from "$(date -d "$today -30 days" +%F)" >/dev/null
-  # A short fruit cycle and a next-day automatic harvest, so the few demo days ripen fruit
-  # and the harvests reach the wallets.
+  # A short fruit cycle, so the few demo days ripen fruit; ripe fruit waits three days for
+  # the owner's harvest (the screens' harvest button) before it is harvested automatically.
   local admin
   admin=$($PY -m shared.auth.cli --sub demo-admin --role admin --ttl 600)
   curl -fsS -o /dev/null -X PUT "http://127.0.0.1:8004/v1/config/garden?center_id=C1" \
     -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
-    -d '{"fruit_at": 15, "stage_thresholds": [0, 3, 6, 9, 12], "auto_harvest_days": 1}' \
+    -d '{"fruit_at": 15, "stage_thresholds": [0, 3, 6, 9, 12], "auto_harvest_days": 3}' \
     || echo "the garden refused the demo configuration (see $LOGS/garden.log)"
   start_bg demo-load "$LOGS/demo-load.log" "$PY" -m simulator send --to http \
     --url http://127.0.0.1:8001 --api-key demo-all-key --agents 120 --seed 7 \
@@ -116,9 +116,10 @@ where to look (the past days settle within a minute or two; gardens grow as they
   team $team:      export LEADER_TOKEN=$leader_token
     team garden:   curl -H "Authorization: Bearer \$LEADER_TOKEN" http://127.0.0.1:8004/v1/units/team/$team/garden
     leaderboard:   curl -H "Authorization: Bearer \$LEADER_TOKEN" "http://127.0.0.1:8004/v1/leaderboards?scope=team:$team&period=week:$(TZ=Asia/Shanghai date +%F)"
-  harvest ripe fruit by hand (the rest is harvested the day after it ripens):
+  harvest ripe fruit by hand (what is left is harvested three days after it ripens):
     curl -X POST -H "Authorization: Bearer \$AGENT_TOKEN" -H "Idempotency-Key: \$(uuidgen || date +%s%N)" http://127.0.0.1:8004/v1/agents/$agent/plants/satisfaction/harvest
 EOT
+  $PY -m tools.ui_links "$ROOT/.local/demo-org.json"  # the agent's and the leader's pages
 }
 
 stop_all() {

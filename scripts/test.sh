@@ -14,5 +14,6 @@ stop_test_infra() {
 trap stop_test_infra EXIT
 
 scripts/debian-packages.sh promtool:prometheus  # the alert-rule tests run promtool
+scripts/debian-packages.sh chromium:chromium  # the browser tests drive Debian's headless Chromium
 
 $PY -m pytest tests -p no:cacheprovider "$@"

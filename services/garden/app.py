@@ -15,6 +15,7 @@ from services.garden.harvesting import AutoHarvest
 from services.garden.metrics import GardenMetrics, RouteLatency
 from services.garden.repo.idempotency import forget_older_than
 from services.garden.repo.reads import count_plants
+from services.garden.screens import mount_screens
 from shared.background import Hook, Retrying
 from shared.contracts.topics import SCORES
 from shared.db import unit_of_work
@@ -96,6 +97,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
         base.subscribers(broker),  # stops first
     )
     app = base.app(GARDEN, components, *routers)
+    mount_screens(app, settings)  # the agent's and the leader's pages under /ui/
     app.add_middleware(RouteLatency, histogram=metrics.http_seconds)
     if settings.cors_origins:
         app.add_middleware(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
@@ -33,8 +34,20 @@ class GardenSettings(CenterZones, ServiceSettings):
         default=24.0, gt=0, description="how long a harvest's Idempotency-Key is remembered"
     )
     picture_max_age_seconds: int = Field(default=60, ge=0, le=86_400)
+    rewards_public_url: str = Field(
+        default="http://127.0.0.1:8005",
+        description="where browsers reach the rewards API (the screens' wallets and prizes)",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
         return listed(value)
+
+    @field_validator("rewards_public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        url = urlsplit(value.strip())
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            raise ValueError("must be an http(s) URL such as https://rewards.example")
+        return value.strip().rstrip("/")

@@ -48,11 +48,22 @@ def plant_document(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def stored_day(text: str) -> date:
+    """Read a date PostgreSQL wrote as JSON: `EVERY_DAY` (`date.min`) is stored by asyncpg as
+    `-infinity`, which is what a JSON-built row holds for a version applying to every day."""
+    return date.min if text == "-infinity" else date.fromisoformat(text)
+
+
+def cycle_document(config: GardenConfig) -> dict[str, Any]:
+    """Return what a screen needs to draw growth: the stage thresholds and `fruit_at`."""
+    return {"fruit_at": float(config.fruit_at), "stage_thresholds": list(config.stage_thresholds)}
+
+
 def agent_garden_document(agent_id: str, read: GardenRead) -> dict[str, Any]:
     """Return an agent's garden (`AgentGarden`) from what one read found."""
     center = read.member.center_id if read.member is not None else ""
     book = ConfigBook.of(
-        StoredVersion(v_id, v_center, date.fromisoformat(start), document, by)
+        StoredVersion(v_id, v_center, stored_day(start), document, by)
         for v_id, v_center, start, document, by in read.versions
     )
     config = book.on(center, read.today)
@@ -68,6 +79,7 @@ def agent_garden_document(agent_id: str, read: GardenRead) -> dict[str, Any]:
     return {
         "agent_id": agent_id,
         "today": read.today,
+        **cycle_document(config),
         "star_level": star_level(average, config),
         "average_points": average,
         "plants": [plant_document(row) for row in read.plants],
@@ -76,9 +88,10 @@ def agent_garden_document(agent_id: str, read: GardenRead) -> dict[str, Any]:
 
 
 async def unit_garden_document(
-    session: AsyncSession, kind: UnitKind, unit_id: str, today: date
+    session: AsyncSession, kind: UnitKind, unit_id: str, today: date, center_id: str | None = None
 ) -> dict[str, Any]:
     """Return a unit's garden (`UnitGarden`): its plants, its agents' states and the split."""
+    config = await config_on(session, center_id or "", today)
     plants = [
         plant_document(row)
         for row in await reads.plants_with_previews(session, kind, unit_id, today)
@@ -94,6 +107,7 @@ async def unit_garden_document(
         "kind": kind,
         "unit_id": unit_id,
         "today": today,
+        **cycle_document(config),
         "plants": plants,
         "members": [{"owner_id": m, "name": members[m], "states": states[m]} for m in order],
         "split": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from services.rewards.api import router
 from services.rewards.catalog import seed_demo_catalog
@@ -65,6 +66,14 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
         ),
     )
     app = base.app(REWARDS, components, router)
+    if settings.ui_origins:  # the garden's screens read wallets and redeem prizes from a browser
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.ui_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_credentials=False,
+        )
     app.state.metrics = metrics
     app.state.after_commit = relay.wake
     return app

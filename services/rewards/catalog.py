@@ -3,7 +3,8 @@ redeem now, and the demo catalog loaded on a first start.
 
 The demo catalog (seed 000 and 002): a card holder and a water cup for 10
 watermelons each, a day of leave and a training course for any fruit (both need
-an admin's approval). It is loaded once, on a start that finds the catalog empty
+an admin's approval), and a garden sticker for one fruit of any kind, so a demo
+agent's first harvest already buys something. It is loaded once, on a start that finds the catalog empty
 (`SEED_CATALOG`, on by default), so `make run` shows prizes right away.
 """
 
@@ -61,6 +62,14 @@ DEMO_CATALOG: Final[tuple[dict[str, Any], ...]] = (
         "price": 40,
         "material": False,
         "limit": {"count": 2, "per": "month"},
+    },
+    {
+        "id": "garden-sticker",
+        "name": "花园贴纸 a garden sticker",
+        "description": "A sticker of the fruit you grew.",
+        "fruit": "any",
+        "price": 1,
+        "limit": {"count": 3, "per": "day"},
     },
 )
 SEEDED_BY: Final = "rewards-demo-catalog"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Any
 
-from shared.settings import CenterZones, ServiceSettings
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from shared.settings import CenterZones, ServiceSettings, listed
+
+GARDEN_SCREENS: tuple[str, ...] = ("http://127.0.0.1:8004", "http://localhost:8004")
+"""Where the garden serves its screens on a local run (they call this API from the browser)."""
 
 
 class RewardsSettings(CenterZones, ServiceSettings):
@@ -20,3 +26,13 @@ class RewardsSettings(CenterZones, ServiceSettings):
     seed_catalog: bool = Field(
         default=True, description="load the demo prizes on start when the catalog is empty"
     )
+    ui_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(GARDEN_SCREENS),
+        description="origins of the web pages that may call this API from a browser (CORS): "
+        "`https://garden.example,…`; empty: none",
+    )
+
+    @field_validator("ui_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        return listed(value)

@@ -131,6 +131,7 @@ def test_the_demo_catalog_is_valid_and_on_offer() -> None:
         "water-cup",
         "day-of-leave",
         "training-course",
+        "garden-sticker",
     }
     assert all(p.needs_approval for p in prizes if not p.material)
     assert not any(redeemable(p, "team", NOW) for p in prizes)

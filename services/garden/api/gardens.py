@@ -59,8 +59,9 @@ async def unit_garden(kind: UnitKind, unit_id: str, call: Call) -> Response:
     """The unit's own plants, the agents of its subtree with each one's state per indicator,
     and the A/B/C split per indicator."""
     place = await readable(call.session, call.principal, kind, unit_id)
-    today = call.today(place.center_id if place else None)
-    return _json(call, await unit_garden_document(call.session, kind, unit_id, today))
+    center = place.center_id if place else None
+    today = call.today(center)
+    return _json(call, await unit_garden_document(call.session, kind, unit_id, today, center))
 
 
 async def picture(call: CallContext, kind: OwnerKind, owner_id: str, indicator: str) -> Response:

@@ -69,6 +69,8 @@ class AgentGarden(BaseModel):
         {
             "agent_id": "A1024",
             "today": "2026-03-10",
+            "fruit_at": 100.0,
+            "stage_thresholds": [0, 10, 25, 45, 70],
             "star_level": 4,
             "average_points": 6.4,
             "plants": [_PLANT],
@@ -79,6 +81,10 @@ class AgentGarden(BaseModel):
     agent_id: str
     today: date
     """The business day of the agent's center."""
+    fruit_at: float
+    """The growth in a cycle at which a fruit ripens (the center's configuration today)."""
+    stage_thresholds: list[float]
+    """The growth in a cycle at which stages 0–4 begin."""
     star_level: int
     average_points: float | None
     """Average daily points of the 30 days before today (None without a rated day)."""
@@ -121,6 +127,8 @@ class UnitGarden(BaseModel):
             "kind": "team",
             "unit_id": "C1-D1-T01",
             "today": "2026-03-10",
+            "fruit_at": 100.0,
+            "stage_thresholds": [0, 10, 25, 45, 70],
             "plants": [_PLANT],
             "members": [
                 {"owner_id": "A1024", "name": "Li Lei", "states": {"satisfaction": "pests"}}
@@ -134,6 +142,9 @@ class UnitGarden(BaseModel):
     kind: Literal["team", "department", "center"]
     unit_id: str
     today: date
+    fruit_at: float
+    """The growth in a cycle at which a fruit ripens (the unit's center's configuration)."""
+    stage_thresholds: list[float]
     plants: list[PlantOut]
     members: list[MemberOut]
     """The agents of the unit's subtree, by name."""

@@ -1,0 +1,80 @@
+"""The garden's web screens (domain.md §11): static pages under `/ui/` and their configuration.
+
+The pages (`web/agent.html`, `web/leader.html`) are plain HTML, CSS and ES modules: no
+build step. They hold no data, so they are served without credentials, like `/ui/config.json`
+(where the rewards API is); every data call the pages make carries the bearer token the host
+platform hands them. The answers carry a Content-Security-Policy that lets the pages run
+only their own scripts and talk only to the garden and the rewards API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from services.garden.config import GardenSettings
+
+WEB: Final = Path(__file__).resolve().parent / "web"
+PREFIX: Final = "/ui"
+
+
+def origin_of(url: str) -> str:
+    """Return the origin (`scheme://host:port`) of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def security_headers(rewards_url: str) -> dict[str, str]:
+    """The headers every screen answer carries: its own scripts only, calls to the garden
+    and the rewards API only, no referrer (the sign-in token never leaves in one)."""
+    policy = "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' blob: data:",
+            f"connect-src 'self' {origin_of(rewards_url)}",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+    }
+
+
+class ScreenFiles(StaticFiles):
+    """Static files with the screens' security headers."""
+
+    def __init__(self, *, directory: Path, headers: dict[str, str]) -> None:
+        super().__init__(directory=directory, html=True)
+        self._headers = headers
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(self._headers)
+        return response
+
+
+def mount_screens(app: FastAPI, settings: GardenSettings) -> None:
+    """Serve the screens under `/ui/` and their configuration at `/ui/config.json`."""
+    headers = security_headers(settings.rewards_public_url)
+    campaigns = "/v1/campaigns" in app.openapi().get("paths", {})  # the campaigns panel
+    config = {"rewards_url": settings.rewards_public_url, "campaigns": campaigns}
+
+    @app.get(f"{PREFIX}/config.json", include_in_schema=False)
+    async def screens_config() -> JSONResponse:
+        """Where the screens find the rewards API (no credentials: it holds no data)."""
+        return JSONResponse(config, headers=headers)
+
+    app.mount(PREFIX, ScreenFiles(directory=WEB, headers=headers), name="screens")
