@@ -10,8 +10,13 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.infra import Infrastructure, provide
+
+# Properties are about values, not time: on a shared machine a slow example is no failure.
+hypothesis_settings.register_profile("suite", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")
