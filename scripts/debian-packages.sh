@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project needs, when their commands are missing:
+# Installs the Debian packages the project needs, when their commands (or files) are missing:
 #   scripts/debian-packages.sh COMMAND:PACKAGE ...   e.g. promtool:prometheus
+#   scripts/debian-packages.sh /PATH:PACKAGE ...     e.g. a font file the package brings
 # Run as root (or with sudo available); the package lists are refreshed once if needed.
 set -euo pipefail
 
 missing=()
 for pair in "$@"; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  need=${pair%%:*}
+  if [[ $need == /* ]]; then [[ -e $need ]] || missing+=("${pair#*:}")
+  else command -v "$need" >/dev/null 2>&1 || missing+=("${pair#*:}"); fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

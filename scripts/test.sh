@@ -15,5 +15,7 @@ trap stop_test_infra EXIT
 
 scripts/debian-packages.sh promtool:prometheus  # the alert-rule tests run promtool
 scripts/debian-packages.sh chromium:chromium  # the browser tests drive Debian's headless Chromium
+# a CJK font, so the Chinese pages' screenshots show their text
+scripts/debian-packages.sh /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
 
 $PY -m pytest tests -p no:cacheprovider "$@"
