@@ -66,11 +66,17 @@ async def ensure_prize(client: httpx.AsyncClient, admin: dict[str, str]) -> dict
 
 
 async def redeem(
-    client: httpx.AsyncClient, agent: dict[str, str], key: str, *, within: float, every: float
+    client: httpx.AsyncClient,
+    agent: dict[str, str],
+    agent_id: str,
+    key: str,
+    *,
+    within: float,
+    every: float,
 ) -> dict[str, Any]:
-    """Redeem the demo prize as the agent, waiting (up to `within` s) for fruit to pay it."""
+    """Redeem the demo prize as the agent. Refused for want of fruit, watch the wallet (up to
+    `within` s) until it holds the price and ask again; a retry finds the first redemption."""
     deadline = time.monotonic() + within
-    waited = False
     while True:
         response = await client.post(
             "/v1/redemptions",
@@ -87,12 +93,16 @@ async def redeem(
             raise RuntimeError(
                 f"the redemption was refused: {response.status_code} {response.text}"
             )
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no fruit in the wallet after {within:.0f} s")
-        if not waited:
-            print("waiting for the settled days' harvests to reach the wallet ...", flush=True)
-            waited = True
-        await asyncio.sleep(every)
+        print("waiting for the settled days' harvests to reach the wallet ...", flush=True)
+        while True:  # the wallet, not the redemption, is asked again: no refusal per try
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no fruit in the wallet after {within:.0f} s")
+            await asyncio.sleep(every)
+            wallet = await client.get(f"/v1/wallets/agent/{agent_id}?limit=1", headers=agent)
+            balances = wallet.raise_for_status().json()["balances"]
+            if max(balances.values(), default=0) >= PRIZE["price"]:
+                print(f"the wallet holds {balances}", flush=True)
+                break
 
 
 async def advance(
@@ -119,7 +129,8 @@ async def run(
     admin = headers(secret, "demo-admin", "admin")
     agent = headers(secret, agent_id, "agent", team_id)
     await ensure_prize(client, admin)
-    redemption = await redeem(client, agent, f"{KEY_PREFIX}-{agent_id}", within=within, every=every)
+    key = f"{KEY_PREFIX}-{agent_id}"
+    redemption = await redeem(client, agent, agent_id, key, within=within, every=every)
     redemption = await advance(client, admin, redemption)
     print(
         f"redemption {redemption['id']} of {agent_id}: {redemption['status']}\n"

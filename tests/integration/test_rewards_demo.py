@@ -22,10 +22,18 @@ from tools import rewards_demo
 pytestmark = pytest.mark.integration
 
 
+async def short_of_fruit(client: httpx.AsyncClient) -> float:
+    """The redemptions refused for want of fruit so far (`rewards_refusals_total`)."""
+    text = (await client.get("/metrics")).text
+    line = 'rewards_refusals_total{code="insufficient_fruit"} '
+    return sum(float(x.removeprefix(line)) for x in text.splitlines() if x.startswith(line))
+
+
 async def test_the_sample_redemption_waits_for_fruit_and_is_fulfilled_once(
     rewards: httpx.AsyncClient, kafka: str
 ) -> None:
     agent = unique("A")
+    refused_before = await short_of_fruit(rewards)
     demo = asyncio.create_task(
         rewards_demo.run(
             rewards, secret=JWT_SECRET, agent_id=agent, team_id="T1", within=60, every=0.2
@@ -38,6 +46,7 @@ async def test_the_sample_redemption_waits_for_fruit_and_is_fulfilled_once(
 
     await produce(kafka, [harvest(agent, 3, fruit="apple")])  # the harvest reaches the wallet
     done = await asyncio.wait_for(demo, 60)
+    assert await short_of_fruit(rewards) == refused_before + 1  # asked once, then watched
     assert done["status"] == "fulfilled" and done["owner"] == f"agent:{agent}"
     assert done["prize_id"] == rewards_demo.PRIZE["id"]
     assert await balances(rewards, "agent", agent) == {"apple": 2}
@@ -58,7 +67,7 @@ async def test_a_redemption_left_half_way_is_moved_on_from_where_it_is(
     await rewards_demo.ensure_prize(rewards, admin)
     key = f"{rewards_demo.KEY_PREFIX}-{agent}"
     holder = rewards_demo.headers(JWT_SECRET, agent, "agent")
-    first = await rewards_demo.redeem(rewards, holder, key, within=60, every=0.2)
+    first = await rewards_demo.redeem(rewards, holder, agent, key, within=60, every=0.2)
     approved = await rewards.post(f"/v1/redemptions/{first['id']}/approve", headers=ADMIN)
     assert approved.json()["status"] == "approved"  # the stack stopped here
 
