@@ -150,7 +150,7 @@ demo_up() {
   local agent team
   read -r agent team < <(sample_agent)
   start_bg demo-rewards "$LOGS/demo-rewards.log" "$PY" -m tools.rewards_demo \
-    --url http://127.0.0.1:8005 --agent "$agent" --team "$team"
+    --url http://127.0.0.1:8005 --agent "$agent" --team "$team" --grant-after "${DEMO_GRANT_AFTER:-600}"
   echo "demo redemption: once $agent's wallet holds fruit, a prize is redeemed, approved and" \
     "fulfilled ($LOGS/demo-rewards.log)"
   where_to_look

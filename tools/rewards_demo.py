@@ -7,7 +7,10 @@ prize (a thank-you card for 1 fruit of any kind, approved by an admin before it 
 over) is added as an admin unless the catalog holds it. Once the replayed days' harvests
 have put fruit in the agent's wallet, the agent redeems it under a fixed
 `Idempotency-Key`, and an admin approves and fulfils it, so the redemption goes
-requested → approved → fulfilled. Run again (a restarted stack), it finds the same
+requested → approved → fulfilled. A wallet still empty after `--grant-after` seconds
+(600) is credited the price by an admin adjustment, told in the log: between midnight
+and 02:00 in the center's zone only the oldest replayed day settles at once, too little
+growth for fruit. Run again (a restarted stack), it finds the same
 redemption and moves it on from wherever it is: nothing is redeemed twice.
 """
 
@@ -35,6 +38,7 @@ PRIZE: dict[str, Any] = {
     "needs_approval": True,
 }
 KEY_PREFIX = "demo-sample-redemption"
+GRANT_FRUIT = "apple"
 
 
 def remaining_moves(status: str, *, needs_approval: bool) -> tuple[str, ...]:
@@ -65,6 +69,29 @@ async def ensure_prize(client: httpx.AsyncClient, admin: dict[str, str]) -> dict
     return dict(created.json())
 
 
+async def grant(
+    client: httpx.AsyncClient, admin: dict[str, str], agent_id: str, *, waited: float
+) -> None:
+    """Credit the price as an admin adjustment (once: its reference is fixed)."""
+    response = await client.post(
+        f"/v1/wallets/agent/{agent_id}/adjustments",
+        json={
+            "fruit": GRANT_FRUIT,
+            "amount": PRIZE["price"],
+            "reason": f"demo: no harvest reached the wallet in {waited:.0f} s",
+            "reference": f"{KEY_PREFIX}-{agent_id}",
+        },
+        headers=admin,
+    )
+    response.raise_for_status()
+    print(
+        f"no harvest reached the wallet in {waited:.0f} s (before 02:00 in the center's zone "
+        f"only the oldest replayed day settles at once): an admin adjustment of "
+        f"{PRIZE['price']} {GRANT_FRUIT} pays for the card",
+        flush=True,
+    )
+
+
 async def redeem(
     client: httpx.AsyncClient,
     agent: dict[str, str],
@@ -73,10 +100,14 @@ async def redeem(
     *,
     within: float,
     every: float,
+    admin: dict[str, str] | None = None,
+    grant_after: float | None = None,
 ) -> dict[str, Any]:
     """Redeem the demo prize as the agent. Refused for want of fruit, watch the wallet (up to
-    `within` s) until it holds the price and ask again; a retry finds the first redemption."""
-    deadline = time.monotonic() + within
+    `within` s) until it holds the price and ask again; a retry finds the first redemption.
+    With `admin` and `grant_after`, a wallet still empty after `grant_after` s is credited
+    the price by an adjustment."""
+    started = time.monotonic()
     while True:
         response = await client.post(
             "/v1/redemptions",
@@ -95,8 +126,12 @@ async def redeem(
             )
         print("waiting for the settled days' harvests to reach the wallet ...", flush=True)
         while True:  # the wallet, not the redemption, is asked again: no refusal per try
-            if time.monotonic() > deadline:
+            waited = time.monotonic() - started
+            if waited > within:
                 raise TimeoutError(f"no fruit in the wallet after {within:.0f} s")
+            if admin is not None and grant_after is not None and waited > grant_after:
+                await grant(client, admin, agent_id, waited=waited)
+                admin = None
             await asyncio.sleep(every)
             wallet = await client.get(f"/v1/wallets/agent/{agent_id}?limit=1", headers=agent)
             balances = wallet.raise_for_status().json()["balances"]
@@ -122,15 +157,25 @@ async def run(
     secret: str,
     agent_id: str,
     team_id: str | None,
-    within: float = 1800.0,
+    within: float = 3600.0,
     every: float = 10.0,
+    grant_after: float | None = None,
 ) -> dict[str, Any]:
     """The whole demo on the rewards API `client`; the redemption as it ends."""
     admin = headers(secret, "demo-admin", "admin")
     agent = headers(secret, agent_id, "agent", team_id)
     await ensure_prize(client, admin)
     key = f"{KEY_PREFIX}-{agent_id}"
-    redemption = await redeem(client, agent, agent_id, key, within=within, every=every)
+    redemption = await redeem(
+        client,
+        agent,
+        agent_id,
+        key,
+        within=within,
+        every=every,
+        admin=admin,
+        grant_after=grant_after,
+    )
     redemption = await advance(client, admin, redemption)
     print(
         f"redemption {redemption['id']} of {agent_id}: {redemption['status']}\n"
@@ -165,6 +210,7 @@ async def _main(args: argparse.Namespace) -> int:
             team_id=args.team,
             within=args.within,
             every=args.every,
+            grant_after=args.grant_after,
         )
     return 0
 
@@ -174,7 +220,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8005", help="rewards")
     parser.add_argument("--agent", required=True, help="the agent who redeems")
     parser.add_argument("--team", help="the agent's team (their token's unit)")
-    parser.add_argument("--within", type=float, default=1800.0, help="seconds to wait for fruit")
+    parser.add_argument("--within", type=float, default=3600.0, help="seconds to wait for fruit")
+    parser.add_argument(
+        "--grant-after",
+        type=float,
+        default=600.0,
+        help="seconds after which an empty wallet is credited the price (an admin adjustment)",
+    )
     parser.add_argument("--every", type=float, default=10.0, help="seconds between tries")
     raise SystemExit(asyncio.run(_main(parser.parse_args(argv))))
 

@@ -74,3 +74,24 @@ async def test_a_redemption_left_half_way_is_moved_on_from_where_it_is(
     done = await rewards_demo.run(rewards, secret=JWT_SECRET, agent_id=agent, team_id=None)
     assert done["id"] == first["id"] and done["status"] == "fulfilled"
     assert await balances(rewards, "agent", agent) == {"pear": 0}
+
+
+async def test_a_wallet_still_empty_is_credited_the_price_once_and_said_so(
+    rewards: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agent = unique("A")
+    done = await rewards_demo.run(
+        rewards, secret=JWT_SECRET, agent_id=agent, team_id=None, every=0.2, grant_after=0.5
+    )
+    assert done["status"] == "fulfilled"
+    assert "an admin adjustment of 1 apple pays for the card" in capsys.readouterr().out
+    wallet = (await rewards.get(f"/v1/wallets/agent/{agent}", headers=ADMIN)).json()
+    assert [(e["kind"], e["amount"]) for e in reversed(wallet["ledger"])] == [
+        ("adjustment", 1),
+        ("debit", -1),
+    ]
+    again = await rewards_demo.run(
+        rewards, secret=JWT_SECRET, agent_id=agent, team_id=None, every=0.2, grant_after=0.5
+    )
+    assert again["id"] == done["id"]
+    assert await balances(rewards, "agent", agent) == {"apple": 0}
