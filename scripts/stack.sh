@@ -210,7 +210,9 @@ status() {
   for pidfile in "$RUN"/*.pid; do
     [[ -f $pidfile ]] || continue
     name=$(basename "$pidfile" .pid)
-    if kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "$name: running"; else echo "$name: stopped"; fi
+    if kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "$name: running"
+    elif [[ $name == demo-* ]]; then echo "$name: done (its log: $LOGS/$name.log)"
+    else echo "$name: stopped"; fi
   done
   deploy/kafka/kafkactl.sh status && echo "kafka: running" || echo "kafka: stopped"
   $PY deploy/native/postgres.py status >/dev/null && echo "postgres: running" || echo "postgres: stopped"
