@@ -27,6 +27,8 @@ from typing import Any
 from tests.bench.common import RESULTS
 
 REPORT, PLOT = "report.md", "report.png"
+SCRATCH = frozenset({"wrk-body.json"})
+"""JSON in bench-results/ that is no result (the body `common.wrk` posts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +220,7 @@ def collect(results: Path) -> Results:
         measured[name] = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         rows.extend(reader(result))
     known = {f"{name}.json" for name in READERS}
-    unread += sorted(p.name for p in results.glob("*.json") if p.name not in known)
+    unread += sorted(p.name for p in results.glob("*.json") if p.name not in known | SCRATCH)
     missing = [name for name in READERS if not (results / f"{name}.json").exists()]
     return Results(rows, measured, missing, unread)
 

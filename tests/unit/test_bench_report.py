@@ -140,6 +140,7 @@ def test_the_report_names_every_figure_and_the_plot(tmp_path: Path) -> None:
 def test_missing_benchmarks_fields_and_unknown_files_are_said(tmp_path: Path) -> None:
     _write(tmp_path, {"ingest": {"single": {"ingest_requests_per_s": 100.0}}})
     (tmp_path / "soak.json").write_text("{}")
+    (tmp_path / "wrk-body.json").write_text('{"type": "call.completed"}')  # wrk's body, no result
     (tmp_path / "garden.json").write_text("{not json")
     found = report.collect(tmp_path)
     assert [(r.scenario, r.rate, r.ratio) for r in found.rows] == [
@@ -150,6 +151,7 @@ def test_missing_benchmarks_fields_and_unknown_files_are_said(tmp_path: Path) ->
     assert "| 100 req/s | — | — | — | bare aiokafka producer: — | — |" in text
     assert "not run: scoring, alerting, rewards" in text
     assert "soak.json" in text and "garden.json (not JSON" in text
+    assert "wrk-body" not in text
 
 
 def test_no_results_make_a_report_without_a_plot(tmp_path: Path) -> None:
