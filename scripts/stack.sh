@@ -227,10 +227,11 @@ case ${1:-} in
   up) infra_up; services_up; prometheus_up || echo "running without Prometheus"; demo_up
       echo "everything is up; 'make logs' follows the logs, 'make stop' stops it all" ;;
   run) infra_up; services_up; prometheus_up || echo "running without Prometheus"; demo_up
-       trap 'echo; echo stopping...; stop_all' INT TERM
        echo "following the logs; Ctrl-C stops everything"
        tail -n 5 -F "$LOGS"/*.log &
-       wait $! || true ;;
+       follower=$!
+       trap 'echo; echo stopping...; kill "$follower" 2>/dev/null || true; stop_all' INT TERM
+       wait "$follower" || true ;;
   stop) stop_all ;;
   status) status ;;
   logs) tail -n 50 -F "$LOGS"/*.log ;;

@@ -178,9 +178,15 @@ async def _arrival(sink: str, region: str, *, within: float) -> float:
 async def run(ingest: str, alerting: str, sink: str) -> dict[str, Any]:
     admin = mint_token(secret=SECRET, subject="bench", role="admin")
     async with httpx.AsyncClient(base_url=alerting, timeout=10) as client:
-        response = await client.put(
-            "/v1/rules", json=rules(), headers={"Authorization": f"Bearer {admin}"}
-        )
+        # /readyz answers while the database is still being migrated in the background: the
+        # rules are put once the schema is there
+        for _ in range(120):
+            response = await client.put(
+                "/v1/rules", json=rules(), headers={"Authorization": f"Bearer {admin}"}
+            )
+            if response.status_code < 500:
+                break
+            await asyncio.sleep(0.5)
         response.raise_for_status()
     stop = asyncio.Event()
     sent = [0, 0]
