@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks (not part of `make test`); results land in bench-results/.
+# Runs the benchmarks (not part of `make test`); results land in bench-results/, with one
+# report of them (report.md, report.png) written last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then
@@ -14,3 +15,5 @@ mkdir -p bench-results
 .venv/bin/python -m tests.bench.bench_garden
 .venv/bin/python -m tests.bench.bench_campaigns
 .venv/bin/python -m tests.bench.bench_rewards
+# One report of this run from the JSON above: bench-results/report.md and report.png.
+.venv/bin/python -m tests.bench.report

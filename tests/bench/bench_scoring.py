@@ -32,7 +32,7 @@ from shared.migrate import migrate
 from simulator.generator import Simulation
 from simulator.org import build_org
 from simulator.sinks import partition_key
-from tests.bench.common import RESULTS, bench_infrastructure, write_report
+from tests.bench.common import RESULTS, bench_infrastructure, peak_rss_mib, write_report
 from tests.infra import ROOT
 from tests.integration.scoring_support import load_org
 
@@ -116,14 +116,6 @@ async def raw_ends(bootstrap: str) -> dict[TopicPartition, int]:
         return await consumer.end_offsets(partitions)
     finally:
         await consumer.stop()
-
-
-def peak_rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def run() -> dict[str, Any]:

@@ -25,6 +25,29 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 """Requests in flight of the HTTP load runs (wrk connections, the bare clients' tasks)."""
 
 
+PEAK_RSS_MIB: dict[str, float] = {}
+"""Peak resident memory of each service `service()` ran in this process, by module's last
+part (`garden`, `bare_http`); `write_report` adds it to the report as `peak_rss_mib`."""
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The peak resident set (VmHWM) of a process and its children (uvicorn workers), MiB."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total if total else float("nan")
+
+
 def bench_ports() -> tuple[int, int, int]:
     """Kafka, Kafka controller and PostgreSQL ports of the benchmarks (`BENCH_KAFKA_PORT`,
     `BENCH_KAFKA_CONTROLLER_PORT`, `BENCH_PG_PORT`; 29092, 29093, 25432 by default)."""
@@ -82,6 +105,8 @@ def service(module: str, port: int, env: dict[str, str]) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
+        if process.poll() is None:
+            PEAK_RSS_MIB[module.rsplit(".", 1)[-1]] = peak_rss_mib(process.pid)
         process.terminate()
         process.wait(30)
         log.close()
@@ -177,7 +202,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def write_report(name: str, payload: dict[str, object]) -> Path:
+    """Write `bench-results/<name>.json`, with the peak RSS of the services it ran."""
     RESULTS.mkdir(exist_ok=True)
+    if PEAK_RSS_MIB and "peak_rss_mib" not in payload:
+        payload = {**payload, "peak_rss_mib": dict(PEAK_RSS_MIB)}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
     return path
