@@ -5,8 +5,8 @@ factory and the pieces that come with them (outbox relay, processed-key pruning)
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +38,7 @@ from shared.kafka import BacklogProbe, EventProducer, ensure_topics
 from shared.kafka_consume import make_broker
 from shared.logging import get_logger
 from shared.metrics import new_registry
+from shared.migrate import migrate
 from shared.outbox import OutboxRelay
 from shared.service import install_common, token_verifier
 from shared.settings import ServiceSettings
@@ -72,6 +73,9 @@ class Foundation:
     producer: EventProducer
     engine: AsyncEngine | None = None
     sessions: async_sessionmaker[AsyncSession] | None = None
+    schema_ready: bool = field(default=False, init=False)
+    """Whether the migrations (and the service's own preparation) have run: `/readyz`
+    answers not ready until then, so no request meets a table that is not there yet."""
 
     @classmethod
     def create(
@@ -92,6 +96,18 @@ class Foundation:
         """The engine and session factory (a service without a database has none)."""
         assert self.engine is not None and self.sessions is not None, "no database"
         return self.engine, self.sessions
+
+    def prepared_database(self, prepare: Callable[[], Awaitable[None]] | None = None) -> Component:
+        """Apply the migrations, then `prepare` (seed data), retrying while the database is
+        down; the service is ready (`schema_ready`) once both are done."""
+
+        async def start() -> None:
+            await migrate(self.settings.database_url)
+            if prepare is not None:
+                await prepare()
+            self.schema_ready = True
+
+        return Retrying(Hook("database", on_start=start))
 
     def outbox_relay(self, producer_name: str) -> OutboxRelay:
         """The relay of the service's outbox."""
@@ -210,7 +226,13 @@ class Foundation:
         app.state.settings = self.settings
         app.state.token_verifier = token_verifier(self.settings)
         app.state.sessions = self.sessions
-        install_common(app, registry=self.registry, kafka=self.producer, engine=self.engine)
+        install_common(
+            app,
+            registry=self.registry,
+            kafka=self.producer,
+            engine=self.engine,
+            schema_ready=lambda: self.schema_ready,
+        )
         for router in routers:
             app.include_router(router)
         return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
@@ -56,17 +57,29 @@ def install_common(
     registry: CollectorRegistry,
     kafka: EventProducer,
     engine: AsyncEngine | None = None,
+    schema_ready: Callable[[], bool] | None = None,
 ) -> None:
     """Add what every service answers: the error shape, `/healthz`, `/readyz`, `/metrics`.
 
-    Readiness checks that Kafka answers (and the database, when the service has one).
+    Readiness checks that Kafka answers, and, when the service has a database, that it
+    answers and that its schema is migrated.
     """
     install_error_handlers(app)
     checks: dict[str, ReadinessCheck] = {"kafka": kafka.check_reachable}
     if engine is not None:
         checks["database"] = lambda: ping(engine)
+        if schema_ready is not None:
+            checks["schema"] = _flag_check(schema_ready, "the migrations have not run yet")
     app.include_router(health_router(checks))
     app.include_router(metrics_router(registry))
+
+
+def _flag_check(flag: Callable[[], bool], reason: str) -> ReadinessCheck:
+    async def check() -> None:
+        if not flag():
+            raise RuntimeError(reason)
+
+    return check
 
 
 def tune_gc() -> None:

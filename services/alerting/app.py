@@ -16,12 +16,11 @@ from services.alerting.handlers import ComplaintHandler
 from services.alerting.metrics import AlertingMetrics
 from services.alerting.providers import HttpProvider, LogProvider, SmsProvider
 from services.alerting.ticker import Ticker
-from shared.background import Components, Detached, Hook, Retrying
+from shared.background import Components, Detached, Hook
 from shared.contracts.topics import COMPLAINTS
 from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
-from shared.migrate import migrate
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -114,8 +113,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         max_records=settings.max_records,
     )
 
-    async def prepare_database() -> None:
-        await migrate(settings.database_url)
+    async def seed_rules() -> None:
         async with unit_of_work(sessions) as session:
             await seed_default_rules(session)
 
@@ -126,7 +124,7 @@ def create_app(settings: AlertingSettings | None = None) -> FastAPI:
         Detached(
             Components(
                 "alerting-pipeline",
-                Retrying(Hook("database", on_start=prepare_database)),
+                base.prepared_database(seed_rules),
                 relay,
                 base.dedup_retention(),
                 Hook(

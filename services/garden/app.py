@@ -16,11 +16,9 @@ from services.garden.metrics import GardenMetrics, RouteLatency
 from services.garden.repo.idempotency import forget_older_than
 from services.garden.repo.reads import count_plants
 from services.garden.screens import mount_screens
-from shared.background import Hook, Retrying
 from shared.contracts.topics import SCORES
 from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
-from shared.migrate import migrate
 from shared.settings import get_settings
 
 PRODUCER = "garden"
@@ -80,7 +78,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
 
     components = base.components(
         "garden",
-        Retrying(Hook("database", on_start=lambda: migrate(settings.database_url))),
+        base.prepared_database(),
         relay,
         *(
             [

@@ -10,12 +10,11 @@ from services.rewards.catalog import seed_demo_catalog
 from services.rewards.config import RewardsSettings
 from services.rewards.handlers import HarvestHandler, decode_garden_event
 from services.rewards.metrics import RewardsMetrics
-from shared.background import Components, Detached, Hook, Retrying
+from shared.background import Components, Detached
 from shared.contracts.topics import GARDEN
 from shared.db import unit_of_work
 from shared.foundation import Foundation, ServiceInfo
 from shared.logging import get_logger
-from shared.migrate import migrate
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -44,8 +43,7 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
         max_records=settings.max_records,
     )
 
-    async def prepare_database() -> None:
-        await migrate(settings.database_url)
+    async def seed_catalog() -> None:
         if settings.seed_catalog:
             async with unit_of_work(sessions) as session:
                 if added := await seed_demo_catalog(session):
@@ -57,7 +55,7 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
         Detached(
             Components(
                 "rewards-pipeline",
-                Retrying(Hook("database", on_start=prepare_database)),
+                base.prepared_database(seed_catalog),
                 relay,
                 base.dedup_retention(),
                 base.watch_lag(settings.consumer_group, [GARDEN.name]),

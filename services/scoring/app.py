@@ -25,14 +25,13 @@ from services.scoring.metrics import ScoringMetrics
 from services.scoring.org.routes import org_router
 from services.scoring.scorecard import ConfigFor
 from services.scoring.settlement import PRODUCER, Settlement
-from shared.background import Hook, Retrying
+from shared.background import Hook
 from shared.consumer import upstream_decoder
 from shared.contracts.topics import RAW_TOPICS
 from shared.contracts.views import parse_event_view
 from shared.foundation import Foundation, ServiceInfo
 from shared.kafka import BacklogProbe
 from shared.logging import get_logger
-from shared.migrate import migrate
 from shared.settings import get_settings
 
 log = get_logger(__name__)
@@ -109,7 +108,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     components = base.components(
         "scoring",
         Hook("backlog-probe", on_stop=probe.stop),
-        Retrying(Hook("database", on_start=lambda: migrate(settings.database_url))),
+        base.prepared_database(),
         relay,
         base.periodic("scoring-preview", settlement.preview_round, every=settings.preview_seconds),
         base.periodic(

@@ -215,3 +215,25 @@ async def test_readiness_says_up_or_down_only(kafka: str, database: str) -> None
     assert body["checks"]["database"] == "down"
     assert set(body["checks"].values()) <= {"up", "down"}
     assert missing not in answer.text
+
+
+async def test_not_ready_until_the_migrations_have_run(kafka: str, database: str) -> None:
+    """A reachable database is not enough: until the schema is migrated (and the rules
+    seeded) a request could meet a missing table, so the service says it is not ready."""
+    app = create_app(_settings(kafka, database, sms_provider="log"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://alerting") as client:
+        before = await client.get("/readyz")
+        assert before.status_code == 503
+        assert before.json()["checks"] == {"kafka": "up", "database": "up", "schema": "down"}
+        async with app.router.lifespan_context(app):
+            answer = await wait_for(_ready_answer(client), within=60)
+        assert answer["checks"] == {"kafka": "up", "database": "up", "schema": "up"}
+
+
+def _ready_answer(client: httpx.AsyncClient) -> Any:
+    async def probe() -> dict[str, Any] | None:
+        answer = await client.get("/readyz")
+        return answer.json() if answer.status_code == 200 else None
+
+    return probe
