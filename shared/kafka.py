@@ -139,8 +139,9 @@ class EventProducer:
     async def _replace(self, producer: AIOKafkaProducer) -> None:
         """Drop a producer the broker no longer accepts; the next send starts a new one."""
         async with self._lock:
-            if self._producer is not producer:
-                return  # a concurrent send replaced it already
+            replaced = self._producer is not producer  # by a concurrent send already
+            if replaced:
+                return
             self._producer = None
         with contextlib.suppress(KafkaError, TimeoutError):
             async with asyncio.timeout(self._send_timeout):

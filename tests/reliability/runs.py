@@ -126,7 +126,9 @@ class Run:
             self.note("feed done")
             await chaos
             engine = make_engine(database, pool_size=2)  # connections opened after the faults
-            await self._settle(pipeline, bootstrap, engine, within=240)
+            await self._settle(
+                pipeline, bootstrap, engine, within=240 + 2 * self.scenario.feed_seconds
+            )
             self.note("settled")
             stored = Counter({m["id"]: m["deliveries"] for m in await sink.messages()})
             return Outcome(

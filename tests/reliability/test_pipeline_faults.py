@@ -41,8 +41,8 @@ from tests.reliability.processes import own_kafka, own_postgres
 from tests.reliability.runs import Run
 from tests.reliability.snapshot import differences
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 SOAK = os.environ.get("RELIABILITY_SOAK") == "1"
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600 if SOAK else 900)]
 
 
 @pytest.fixture(scope="module")
