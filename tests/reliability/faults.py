@@ -44,15 +44,17 @@ def schedule(seed: int, *, feed_seconds: float, surge_at: float, rounds: int = 1
     rng = Random(f"faults:{seed}")
     span = feed_seconds + 10  # downstream services keep working after the feed
     faults: list[Fault] = []
+    for service in SCALED:  # one second instance at a time: each joins after the last left
+        slot = span * 0.6 / rounds
+        for n in range(rounds):
+            joined = n * slot + rng.uniform(1.0, max(1.0, slot - 12.0))
+            faults.append(Fault(joined, f"join {service}"))
+            faults.append(Fault(joined + rng.uniform(4.0, 11.0), f"leave {service}"))
     for _ in range(rounds):
         for service in CONSUMERS:
             late = service in ("garden", "rewards")  # their input arrives later
             at = rng.uniform(span * 0.3 if late else 1.0, span if late else feed_seconds)
             faults.append(Fault(at, f"kill {service}", pause=rng.uniform(0.2, 3.0)))
-        for service in SCALED:
-            joined = rng.uniform(1.0, span * 0.6)
-            faults.append(Fault(joined, f"join {service}"))
-            faults.append(Fault(joined + rng.uniform(4.0, 12.0), f"leave {service}"))
         faults.append(Fault(rng.uniform(3.0, feed_seconds), "restart kafka"))
         faults.append(Fault(rng.uniform(3.0, span), "restart postgres"))
     down = max(0.0, surge_at - 1.0)

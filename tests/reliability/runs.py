@@ -12,19 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from shared.contracts.topics import COMPLAINTS, GARDEN, RAW_TOPICS, SCORES, Topic
+from shared.contracts.topics import ALL_TOPICS, COMPLAINTS, GARDEN, RAW_TOPICS, SCORES, Topic
 from shared.db import make_engine
 from shared.kafka import ensure_topics
 from shared.migrate import migrate
 from tests.infra import NativeKafka, NativePostgres
 from tests.integration.alerting_support import Sink, start_sink, stop
+from tests.kafka_tools import end_offsets
 from tests.reliability.faults import Fault
 from tests.reliability.pipeline import Pipeline, Scenario
+from tests.reliability.processes import Service
 from tests.reliability.snapshot import Rows, invariants, snapshot
 
 READS: dict[str, tuple[Topic, ...]] = {
@@ -58,33 +61,57 @@ async def fresh_database(server: str, name: str) -> str:
     return url
 
 
+async def fresh_topics(bootstrap: str, within: float = 60) -> None:
+    """Delete the platform's topics (a run before left its records there) and create them
+    again, empty."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = {t.name for t in ALL_TOPICS}
+        if existing := names & set(await admin.list_topics()):
+            await admin.delete_topics(sorted(existing))
+        deadline = time.monotonic() + within
+        while names & set(await admin.list_topics()):
+            assert time.monotonic() < deadline, "the topics were not deleted"
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+    deadline = time.monotonic() + within
+    while True:  # a deleted topic's name may be refused for a moment
+        try:
+            await ensure_topics(bootstrap, partitions=3)
+            return
+        except KafkaError:
+            assert time.monotonic() < deadline, "the topics could not be created again"
+            await asyncio.sleep(0.5)
+
+
 async def lag(bootstrap: str, groups: dict[str, tuple[Topic, ...]]) -> dict[str, int]:
     """Records each group has not committed yet, over the topics it reads."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    ends: dict[TopicPartition, int] = {}
+    for topic in {t for topics in groups.values() for t in topics}:
+        known = await end_offsets(bootstrap, topic.name)
+        assert known, f"no partitions known for {topic.name}"
+        ends |= {TopicPartition(topic.name, p): end for p, end in known.items()}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await consumer.start()
     await admin.start()
     try:
         behind: dict[str, int] = {}
         for group, topics in groups.items():
-            partitions = [
-                TopicPartition(t.name, p)
-                for t in topics
-                for p in consumer.partitions_for_topic(t.name) or ()
-            ]
-            ends = await consumer.end_offsets(partitions)
             committed = await admin.list_consumer_group_offsets(group)
+            names = {t.name for t in topics}
             behind[group] = sum(
-                end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items()
+                end - (committed[tp].offset if tp in committed else 0)
+                for tp, end in ends.items()
+                if tp.topic in names
             )
         return behind
     finally:
         await admin.close()
-        await consumer.stop()
 
 
 class Run:
-    """One run of `scenario` on a reset broker and a fresh database."""
+    """One run of `scenario` on fresh topics and a fresh database."""
 
     def __init__(
         self, name: str, scenario: Scenario, kafka: NativeKafka, pg: NativePostgres, logs: Path
@@ -92,6 +119,7 @@ class Run:
         self.name, self.scenario, self.kafka, self.pg = name, scenario, kafka, pg
         self.logs = logs / name
         self.log: list[str] = []
+        self.joined: Counter[str] = Counter()
         self.held: set[str] = set()
         """Services a fault has in hand (the supervisor leaves them alone)."""
         self._t0 = time.monotonic()
@@ -101,10 +129,8 @@ class Run:
 
     async def execute(self, faults: list[Fault] | None) -> Outcome:
         began = time.monotonic()
-        await asyncio.to_thread(self.kafka.reset)
-        await asyncio.to_thread(self.kafka.start)
         bootstrap = f"127.0.0.1:{self.kafka.port}"
-        await ensure_topics(bootstrap, partitions=3)
+        await fresh_topics(bootstrap)
         database = await fresh_database(self.pg.url, f"reliability_{self.name}")
         sink = start_sink()
         pipeline = Pipeline(self.name, bootstrap, database, sink, self.logs)
@@ -144,6 +170,8 @@ class Run:
             self.note("stopping")
             await pipeline.stop()
             self.note(f"stopped ({time.monotonic() - began:.0f} s in all)")
+            print(f"{self.name} run, what happened:")  # shown with a failure, too
+            print("\n".join(f"  {line}" for line in self.log))
             stop(sink.process)
             if engine is not None:
                 await engine.dispose()
@@ -168,11 +196,13 @@ class Run:
                 self.held.add(what)
                 pipeline.services[what].kill()
                 await asyncio.sleep(fault.pause)
-                await pipeline.services[what].start()
+                await self._bring_up(pipeline.services[what])
                 self.held.discard(what)
             elif verb == "join":
-                second = pipeline.extra[what] = pipeline.instance(what, f"{what}-2")
-                await second.start()
+                self.joined[what] += 1
+                label = f"{what}-second-{self.joined[what]}"
+                second = pipeline.extra[what] = pipeline.instance(what, label)
+                await self._bring_up(second)
             elif verb == "leave":
                 await pipeline.extra.pop(what).stop()
             elif fault.action == "restart kafka":
@@ -186,6 +216,20 @@ class Run:
             if verb in ("kill", "join", "restart"):
                 self.note(f"{fault.action}: back")
 
+    async def _bring_up(self, service: Service, attempts: int = 5) -> None:
+        """Start `service`; one that exits while starting (its database or broker is
+        restarting, say) is started again, as a supervisor would."""
+        for attempt in range(1, attempts + 1):
+            try:
+                # slow while the broker restarts, on two cores shared with everything else
+                await service.start(within=180)
+                return
+            except AssertionError:
+                if attempt == attempts or service.running:
+                    raise
+                self.note(f"{service.name} exited while starting: started again")
+                await asyncio.sleep(1)
+
     async def _supervise(self, pipeline: Pipeline) -> None:
         while True:
             await asyncio.sleep(0.5)
@@ -195,7 +239,7 @@ class Run:
                     self.note(f"{name} exited on its own (code {code}): restarted")
                     self.held.add(name)
                     try:
-                        await service.start()
+                        await self._bring_up(service)
                     finally:
                         self.held.discard(name)
 
