@@ -6,6 +6,7 @@ settle and taking its snapshot."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -148,8 +149,15 @@ class Run:
             chaos = asyncio.create_task(self._apply(faults or [], pipeline, sink))
             background += [watch, chaos]
             # the reference takes the stream as fast as it comes: pacing must not matter
-            await pipeline.feed(events, self.scenario.feed_seconds if faults else 0.0)
-            self.note("feed done")
+            feeding = asyncio.create_task(
+                pipeline.feed(events, self.scenario.feed_seconds if faults else 0.0)
+            )
+            feeding.add_done_callback(lambda _: self.note("feed done"))
+            background.append(feeding)
+            done, _ = await asyncio.wait({feeding, chaos}, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # a fault that could not be applied ends the run at once
+            await feeding
             await chaos
             engine = make_engine(database, pool_size=2)  # connections opened after the faults
             await self._settle(
@@ -206,15 +214,32 @@ class Run:
             elif verb == "leave":
                 await pipeline.extra.pop(what).stop()
             elif fault.action == "restart kafka":
-                await asyncio.to_thread(self.kafka.stop)
-                await asyncio.to_thread(self.kafka.start)
+                await self._restart(self.kafka, what)
             elif fault.action == "restart postgres":
-                await asyncio.to_thread(self.pg.stop)
-                await asyncio.to_thread(self.pg.start)
+                await self._restart(self.pg, what)
             elif verb == "sms":
                 await sink.mode(what)
             if verb in ("kill", "join", "restart"):
                 self.note(f"{fault.action}: back")
+
+    async def _restart(
+        self, server: NativeKafka | NativePostgres, what: str, attempts: int = 5
+    ) -> None:
+        """Stop and start the broker or the database server. A start is tried again when
+        it fails: a client reconnecting while the server is down may take its port for a
+        moment (the test ports may lie in the ephemeral range, where a connection to a
+        closed local port can connect to itself)."""
+        await asyncio.to_thread(server.stop)
+        for attempt in range(1, attempts + 1):
+            try:
+                await asyncio.to_thread(server.start)
+                return
+            except subprocess.CalledProcessError:
+                if attempt == attempts:
+                    raise
+                self.note(f"{what} did not start: stopped and started again")
+                await asyncio.to_thread(server.stop)
+                await asyncio.sleep(2)
 
     async def _bring_up(self, service: Service, attempts: int = 5) -> None:
         """Start `service`; one that exits while starting (its database or broker is
