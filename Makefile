@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run up stop status logs test test-unit test-integration bench catalog lint format infra-up infra-down clean
+.PHONY: help install run up stop status logs test test-unit test-integration soak bench catalog lint format infra-up infra-down clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test: install ## Set up and run the whole test suite (unit, integration, e2e)
 
 test-unit: install ## Run the unit tests only (no Kafka or PostgreSQL)
 	@$(PY) -m pytest tests/unit -q
+
+soak: install ## The long fault soak: more agents, days and faults (RELIABILITY_SEED=… replays)
+	@RELIABILITY_SOAK=1 $(PY) -m pytest tests/reliability/test_pipeline_faults.py -p no:cacheprovider -s
 
 bench: install ## Run the benchmarks and write bench-results/
 	@scripts/bench.sh

@@ -10,6 +10,11 @@ stop_test_infra() {
   KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 KAFKA_STATE_DIR=.local/test/kafka \
     deploy/kafka/kafkactl.sh stop >/dev/null 2>&1 || true
   PG_PORT=15432 PG_DATA_DIR=.local/test/postgres $PY deploy/native/postgres.py stop >/dev/null 2>&1 || true
+  # and the reliability suite's own broker and database (tests/reliability/processes.py)
+  KAFKA_PORT=$(( ${TEST_KAFKA_PORT:-19092} + 100 )) KAFKA_CONTROLLER_PORT=$(( ${TEST_KAFKA_CONTROLLER_PORT:-19093} + 100 )) \
+    KAFKA_STATE_DIR=${TEST_STATE_DIR:-.local/test}/reliability/kafka deploy/kafka/kafkactl.sh stop >/dev/null 2>&1 || true
+  PG_PORT=$(( ${TEST_PG_PORT:-15432} + 100 )) PG_DATA_DIR=${TEST_STATE_DIR:-.local/test}/reliability/postgres \
+    $PY deploy/native/postgres.py stop >/dev/null 2>&1 || true
 }
 trap stop_test_infra EXIT
 

@@ -16,12 +16,28 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TopicAlreadyExistsError,
+)
 from aiokafka.partitioner import DefaultPartitioner
 
 from shared.contracts.topics import ALL_TOPICS, Topic
 
 Headers = list[tuple[str, bytes]]
+SPENT_PRODUCER_ERRORS = (
+    OutOfOrderSequenceNumber,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    ProducerFenced,
+)
+"""Errors after which the broker refuses every further batch of this producer id (e.g. a
+batch lost while the broker restarted leaves a gap in the sequence): only a new producer,
+with a new id and fresh sequence numbers, delivers again."""
 
 
 class KafkaUnavailable(RuntimeError):
@@ -114,9 +130,22 @@ class EventProducer:
                     futures = await self._send_batches(producer, records)
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError) as exc:
+            if isinstance(exc, SPENT_PRODUCER_ERRORS):
+                await self._replace(producer)
             raise KafkaUnavailable(
                 f"Kafka did not acknowledge: {type(exc).__name__} {exc}"
             ) from exc
+
+    async def _replace(self, producer: AIOKafkaProducer) -> None:
+        """Drop a producer the broker no longer accepts; the next send starts a new one."""
+        async with self._lock:
+            replaced = self._producer is not producer  # by a concurrent send already
+            if replaced:
+                return
+            self._producer = None
+        with contextlib.suppress(KafkaError, TimeoutError):
+            async with asyncio.timeout(self._send_timeout):
+                await producer.stop()
 
     async def _send_batches(
         self, producer: AIOKafkaProducer, records: Sequence[OutgoingRecord]

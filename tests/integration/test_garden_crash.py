@@ -4,14 +4,9 @@ and every entry's event is on `cc.garden.v1`."""
 
 from __future__ import annotations
 
-import asyncio
-import signal
-import subprocess
-import sys
 import uuid
 from datetime import date, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import text
 
@@ -20,35 +15,14 @@ from services.garden.domain.growth import grow
 from services.garden.domain.plant import plant_of, settled_day
 from shared.contracts.scores import ScoreSettled
 from shared.db import make_engine
-from tests.infra import ROOT
-from tests.integration.alerting_support import env_for_process, free_port, wait_for
+from tests.infra import STATE
+from tests.integration.alerting_support import wait_for
 from tests.integration.garden_support import JWT_SECRET, garden_events, produce, score, tag
+from tests.reliability.processes import Service
 
 pytestmark = pytest.mark.integration
 D0 = date(2026, 1, 1)
 INDICATORS = ("satisfaction", "fcr", "aht", "call_volume", "utilization", "complaint_rate")
-
-
-async def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = await asyncio.to_thread(
-        subprocess.Popen,
-        [sys.executable, "-m", "services.garden"],
-        cwd=ROOT,
-        env=env_for_process(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    async def up() -> bool:
-        try:
-            async with httpx.AsyncClient(timeout=2) as client:
-                answer = await client.get(f"http://127.0.0.1:{env['HTTP_PORT']}/healthz")
-                return answer.status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_for(up, within=60, every=0.2)
-    return process
 
 
 async def _count(database: str, sql: str, owners: list[str]) -> int:
@@ -82,36 +56,31 @@ async def test_kill_9_mid_stream_loses_and_repeats_nothing(kafka: str, database:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "DATABASE_URL": database,
-        "HTTP_PORT": str(free_port()),
         "CONSUMER_GROUP": f"garden-crash-{uuid.uuid4().hex[:6]}",
         "JWT_SECRET": JWT_SECRET,
         "AUTO_HARVEST_ENABLED": "false",
         "TOPIC_PARTITIONS": "3",
         "BATCH_MAX_RECORDS": "500",
     }
-    garden = await _start(env)
+    garden = Service("garden", "services.garden", env, STATE / "logs" / f"garden-crash-{suffix}")
+    await garden.start()
     try:
         await produce(kafka, events)
         days_sql = "SELECT count(*) FROM garden_plant_days WHERE owner_id = ANY(:o)"
         await wait_for(
             lambda: _above(_count(database, days_sql, owners), len(events) // 5), within=90
         )
-        garden.send_signal(signal.SIGKILL)
-        garden.wait(10)
+        garden.kill()
         grown = await _count(database, days_sql, owners)
         assert grown < len(events), "killed before the stream was applied"
-        garden = await _start(env)
+        await garden.start()
         timeline_sql = "SELECT count(*) FROM garden_timeline WHERE owner_id = ANY(:o)"
         await wait_for(
             lambda: _above(_count(database, timeline_sql, owners), len(entry_ids) - 1), within=120
         )
         published = await wait_for(lambda: _published(kafka, set(owners), entry_ids), within=60)
     finally:
-        garden.send_signal(signal.SIGTERM)
-        try:
-            garden.wait(20)
-        except subprocess.TimeoutExpired:
-            garden.kill()
+        await garden.stop(20)
     assert await _count(database, timeline_sql, owners) == len(entry_ids)
     assert published == entry_ids
     engine = make_engine(database, pool_size=1)
