@@ -15,6 +15,7 @@ import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T")
@@ -73,32 +74,56 @@ class DatabaseUnavailable(RuntimeError):
     """The database could not be reached for a read, even on a fresh connection."""
 
 
-def _lost(exc: BaseException, driver: Any) -> bool:
+def _lost(exc: BaseException) -> bool:
     """Tell whether `exc` says the connection is gone (not that the statement failed)."""
-    if isinstance(exc, asyncpg.PostgresConnectionError | ConnectionError | OSError):
-        return True
-    return isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) and driver.is_closed()
+    return isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.ConnectionDoesNotExistError
+        | asyncpg.exceptions.OperatorInterventionError
+        | ConnectionError
+        | OSError,
+    )
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's own asyncpg connection, outside any transaction the pool knows
+    of (the caller manages its own): no SQLAlchemy work per statement. It goes back to the
+    pool when the block ends; it is dropped instead if it died in the block or the block
+    left a transaction open."""
+    pooled = await engine.raw_connection()
+    driver: asyncpg.Connection = pooled.driver_connection
+    try:
+        yield driver
+    except BaseException as exc:
+        if driver.is_closed():
+            await greenlet_spawn(pooled.invalidate, exc)
+        raise
+    finally:
+        if not driver.is_closed() and driver.is_in_transaction():
+            # a transaction the block left open (cancelled mid-way): never hand it on
+            await greenlet_spawn(pooled.invalidate)
+        await greenlet_spawn(pooled.close)
 
 
 async def read_on_driver(
     engine: AsyncEngine, read: Callable[[asyncpg.Connection], Awaitable[T]]
 ) -> T:
-    """Run the read-only `read` on a pooled connection's own asyncpg connection, outside any
-    transaction (each statement is its own snapshot): no `BEGIN`/`COMMIT` round trips and no
-    SQLAlchemy work per statement, for the hottest reads.
+    """Run the read-only `read` on a driver connection outside any transaction (each
+    statement is its own snapshot): no `BEGIN`/`COMMIT` round trips and no SQLAlchemy work
+    per statement, for the hottest reads.
 
     A connection that turns out dead is dropped from the pool and the read runs once more
     on a fresh one; `DatabaseUnavailable` when that fails too.
     """
     for attempt in range(2):
-        async with engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            try:
+        try:
+            async with driver_connection(engine) as driver:
                 return await read(driver)
-            except Exception as exc:
-                if not _lost(exc, driver):
-                    raise
-                await connection.invalidate(exc)
-                if attempt:
-                    raise DatabaseUnavailable(str(exc)) from exc
+        except Exception as exc:
+            if not _lost(exc):
+                raise
+            if attempt:
+                raise DatabaseUnavailable(str(exc)) from exc
     raise AssertionError("unreachable")

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import DatabaseUnavailable, read_on_driver
-from shared.errors import ApiError
+from shared.errors import ApiError, unstorable_input
 
 T = TypeVar("T")
 
@@ -53,11 +53,15 @@ def request_engine(request: Request) -> AsyncEngine:
 
 async def driver_read(request: Request, read: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     """Run a read-only `read` on a driver connection outside any transaction (`read_on_driver`);
-    503 when the database cannot be reached."""
+    503 when the database cannot be reached, 422 for a value it cannot hold."""
     try:
         return await read_on_driver(request_engine(request), read)
     except DatabaseUnavailable:
         raise ApiError(503, "the database is unavailable; try again") from None
+    except asyncpg.PostgresError as exc:
+        if not unstorable_input(exc):
+            raise
+        raise ApiError(422, "a value of the request cannot be stored (a NUL character)") from None
 
 
 @asynccontextmanager

@@ -11,7 +11,9 @@ leaderboard has harvests to count. Then, in one run on the same machine:
 
 - `GET /v1/agents/{id}/garden` (each agent with its own token, in turn) and
   `GET /v1/units/team/{id}/garden` (each team's leader), beside `GET /rows/{id}` of
-  `tests.bench.bare_http` (one stored row by key, the same uvicorn settings);
+  `tests.bench.bare_http` (one stored row by key, the same uvicorn settings), and two upper
+  bounds of the agent garden: the garden's own statement behind the bare Starlette app
+  (`bare_garden`) and behind a minimal FastAPI app (`fastapi_garden`);
 - `GET /v1/leaderboards?scope=center:C1&period=month:<today>` as an admin;
 - one more settled day for every owner and indicator: seconds from the first record
   produced to the last plant committed, beside a bare consumer reading the same records.
@@ -60,7 +62,7 @@ DAYS = 30
 INDICATORS = ("satisfaction", "fcr", "aht", "call_volume", "utilization", "complaint_rate")
 BATCH = GardenSettings.model_fields["batch_max_records"].default
 SECRET = "bench-garden-secret-of-32-bytes-or-more"
-GARDEN_PORT, BARE_PORT = 61004, 61014
+GARDEN_PORT, BARE_PORT, FASTAPI_PORT = 61004, 61014, 61024
 CENTER = "C1"
 LOAD_WITHIN = 1800.0
 """Seconds the 30-day load may take before the benchmark gives up."""
@@ -320,6 +322,11 @@ async def run() -> dict[str, Any]:
                 with service("tests.bench.bare_http", BARE_PORT, env) as bare_url:
                     bare = [("GET", f"/rows/{a}", {}) for a in agents]
                     report["bare_row"] = row(load(bare_url, bare))
+                    statement = [("GET", f"/gardens/{a}", {}) for a in agents]
+                    report["bare_garden"] = row(load(bare_url, statement))
+                fastapi = {**env, "BARE_APP": "fastapi"}
+                with service("tests.bench.bare_http", FASTAPI_PORT, fastapi) as fastapi_url:
+                    report["fastapi_garden"] = row(load(fastapi_url, statement))
                 print({k: report[k] for k in ("agent_garden", "team_garden", "leaderboard")})
 
                 day_records = score_records(owners, [new_day], seed=2027)
@@ -347,6 +354,8 @@ async def run() -> dict[str, Any]:
     report["team_garden"]["ratio"] = (
         report["team_garden"]["requests_per_s"] / bare["requests_per_s"]
     )
+    for bound in ("bare_garden", "fastapi_garden"):
+        report[bound]["ratio"] = report[bound]["requests_per_s"] / bare["requests_per_s"]
     return report
 
 
@@ -360,7 +369,10 @@ def main() -> None:
         f"departments, {report['load']['settled_records']:,} settled records grown in "
         f"{report['load']['seconds_to_grow']:.0f}s"
     )
-    print_rates(report, ("agent_garden", "team_garden", "leaderboard", "bare_row"))
+    print_rates(
+        report,
+        ("agent_garden", "team_garden", "leaderboard", "bare_row", "bare_garden", "fastapi_garden"),
+    )
     day = report["one_day"]
     print(
         f"  one settled day ({day['settled_records']:,} records): {day['seconds']:.2f}s "

@@ -314,6 +314,15 @@ async def test_leaderboards_rank_the_harvested_fruit(client: httpx.AsyncClient) 
     assert bad.status_code == 422
 
 
+async def test_a_garden_read_the_database_cannot_hold_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get("/v1/agents/A%00x/garden", headers=ADMIN)
+    assert answer.status_code == 422, answer.text
+    nobody = await client.get("/v1/agents/nobody-at-all/garden", headers=ADMIN)
+    assert nobody.status_code == 200 and nobody.json()["plants"] == []
+
+
 async def test_a_board_follows_every_harvest_rename_and_move(client: httpx.AsyncClient) -> None:
     """Boards are kept ranked between requests: each answer still counts every harvest and
     shows every member as they stand, whoever wrote them (here: straight to the database)."""

@@ -139,7 +139,7 @@ class GardenRead:
 # The agent's business day `t` is its center's (from the zones configured) or the default
 # one's. The average sums each day's points in indicator order, then the days in date order,
 # in float8, as `average_daily_points` does: the same value to the last bit.
-_AGENT_GARDEN = """
+AGENT_GARDEN = """
 WITH m AS (
   SELECT owner_kind, owner_id, center_id, department_id, team_id, name
   FROM garden_members WHERE owner_kind = 'agent' AND owner_id = $1
@@ -195,7 +195,7 @@ async def agent_garden(
     statement on a driver connection. The business day is `today_by_center[center]` for the
     agent's center, `today` for any other (or no) center."""
     row = await db.fetchrow(
-        _AGENT_GARDEN,
+        AGENT_GARDEN,
         agent_id,
         list(today_by_center),
         list(today_by_center.values()),
