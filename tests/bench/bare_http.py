@@ -16,6 +16,7 @@ dependencies, no middleware): what the framework alone adds to them.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -83,6 +84,11 @@ async def ready(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
 
+async def cpu(request: Request) -> Response:
+    """The CPU time this process has used, in seconds (the benchmark's per-answer cost)."""
+    return Response(orjson.dumps(time.process_time()), media_type="application/json")
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     dsn = plain_dsn(os.environ["DATABASE_URL"])
@@ -96,6 +102,7 @@ def create_app() -> Starlette:
         Route("/rows/{owner_id}", row),
         Route("/gardens/{agent_id}", garden),
         Route("/readyz", ready),
+        Route("/cpu", cpu),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -112,6 +119,7 @@ def create_fastapi_app() -> FastAPI:
         return await one_garden(request.app.state.pool, agent_id)
 
     app.add_route("/readyz", ready)
+    app.add_route("/cpu", cpu)
     return app
 
 

@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import os
 import random
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -85,10 +86,20 @@ def redemption_script(owners: list[str], prizes: list[str], run: str) -> str:
     )
 
 
+def cpu_seconds(url: str) -> float:
+    """The CPU time the service has used (`process_cpu_seconds_total` of its `/metrics`)."""
+    metrics = httpx.get(f"{url}/metrics", timeout=10).text
+    found = re.search(r"^process_cpu_seconds_total ([\d.e+]+)$", metrics, re.MULTILINE)
+    assert found is not None, "no process_cpu_seconds_total"
+    return float(found.group(1))
+
+
 def load(url: str, owners: list[str], prizes: list[str], run: str) -> dict[str, float]:
     script = redemption_script(owners, prizes, run)
+    began = cpu_seconds(url)
     result = wrk_lua(url, script, seconds=SECONDS, connections=CONNECTIONS)
-    keep = ("requests_per_s", "requests", "p50_ms", "p99_ms", "non_2xx")
+    result["cpu_us_per_request"] = (cpu_seconds(url) - began) / result["requests"] * 1e6
+    keep = ("requests_per_s", "requests", "p50_ms", "p99_ms", "non_2xx", "cpu_us_per_request")
     return {k: result[k] for k in keep}
 
 
@@ -145,7 +156,7 @@ async def bare_client(dsn: str, owners: list[str], prizes: list[str], run: str) 
                 await bare_redeem(connection, owner, prize, key, datetime.now(UTC))
             latencies.append(time.perf_counter() - started)
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     try:
         await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
     finally:
@@ -155,6 +166,7 @@ async def bare_client(dsn: str, owners: list[str], prizes: list[str], run: str) 
         "requests": float(len(latencies)),
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
+        "cpu_us_per_request": (time.process_time() - cpu_began) / len(latencies) * 1e6,
     }
 
 
@@ -286,6 +298,13 @@ def main() -> None:
         report,
         ("across_prizes", "bare_across_prizes", "hot_prize", "bare_hot_prize"),
         "redemptions/s",
+    )
+    print(
+        "  CPU per redemption (µs): "
+        + ", ".join(
+            f"{name} {report[name]['cpu_us_per_request']:,.0f}"
+            for name in ("across_prizes", "bare_across_prizes", "hot_prize", "bare_hot_prize")
+        )
     )
     checks = report["checks"]
     print(
