@@ -90,19 +90,20 @@ def _lost(exc: BaseException) -> bool:
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection's own asyncpg connection, outside any transaction the pool knows
     of (the caller manages its own): no SQLAlchemy work per statement. It goes back to the
-    pool when the block ends; it is dropped instead if it died in the block or the block
-    left a transaction open."""
+    pool when the block ends; it is dropped instead if it died, was cancelled in the
+    middle of a statement or was left in a transaction."""
     pooled = await engine.raw_connection()
     driver: asyncpg.Connection = pooled.driver_connection
     try:
         yield driver
     except BaseException as exc:
-        if driver.is_closed():
+        if driver.is_closed() or not isinstance(exc, Exception):
+            # dead, or cancelled in the middle of a statement: never hand it on
             await greenlet_spawn(pooled.invalidate, exc)
         raise
     finally:
         if not driver.is_closed() and driver.is_in_transaction():
-            # a transaction the block left open (cancelled mid-way): never hand it on
+            # a transaction the block left open: never hand it on
             await greenlet_spawn(pooled.invalidate)
         await greenlet_spawn(pooled.close)
 

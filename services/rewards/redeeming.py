@@ -84,9 +84,9 @@ async def request(
 ) -> Answer | Refusal:
     """Grant or refuse a request; a retry (same owner and key) answers the first redemption.
 
-    Four statements in the caller's transaction: the wallet lock; the existing redemption,
-    the prize (row locked) and the balances in one read; the limit's count (a prize with a
-    limit only); the grant in one write, then its two events in the outbox.
+    In the caller's transaction: the wallet lock; the existing redemption, the prize (row
+    locked) and the balances in one read; for a prize with a limit, the owner's home center
+    and count in the period; the grant in one write; its two events in one outbox statement.
     """
     db = work.db
     rid = rules.redemption_id(ask.owner, ask.idempotency_key)

@@ -40,3 +40,23 @@ async def test_a_restart_costs_no_request_its_connections(
             assert await asyncio.gather(in_a_unit_of_work(), on_the_driver()) == [1, 1]
     finally:
         await engine.dispose()
+
+
+async def test_a_driver_connection_cancelled_mid_statement_is_not_handed_on(
+    database: str,
+) -> None:
+    engine = make_engine(database, pool_size=1)
+    try:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                read_on_driver(engine, lambda db: db.fetchval("SELECT pg_sleep(5)")), 0.2
+            )
+        for _ in range(3):  # the one pooled connection serves the next reads at once
+            assert (
+                await asyncio.wait_for(
+                    read_on_driver(engine, lambda db: db.fetchval("SELECT 2")), 2
+                )
+                == 2
+            )
+    finally:
+        await engine.dispose()
