@@ -24,6 +24,11 @@ T = TypeVar("T")
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Return an engine for `database_url` (postgresql+asyncpg).
 
+    The pool keeps up to twice `pool_size` connections, the most it ever opened (it used to
+    open `pool_size` more as overflow and close each again when it came back: under
+    sustained concurrency above `pool_size`, a new connection, with its TLS negotiation,
+    authentication and codec set-up, every few requests). It opens them as they are needed.
+
     No pre-ping round trip on checkout: a connection the server closed (a restart, an
     administrator's termination) is known closed by the driver as soon as the event loop
     has read the server's goodbye, so `_closed_on_checkout` swaps it for a fresh one at no
@@ -33,8 +38,8 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """
     engine = create_async_engine(
         database_url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_pre_ping=False,
         pool_recycle=1800,
     )
