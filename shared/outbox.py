@@ -13,9 +13,12 @@ is at least once, and consumers deduplicate on the payload's `event_id`.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -70,6 +73,27 @@ def stage_event(session: AsyncSession, event: DerivedEvent) -> None:
     )
 
 
+OUTBOX_INSERT = (
+    "INSERT INTO outbox (producer, topic, key, payload, headers) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[])"
+)
+
+
+async def stage_events(db: Any, events: Sequence[DerivedEvent]) -> None:
+    """Stage derived events in one statement on a driver (asyncpg) connection, in the
+    caller's transaction: the same rows `stage_event` writes, without the ORM."""
+    if not events:
+        return
+    await db.execute(
+        OUTBOX_INSERT,
+        [e.source for e in events],
+        [e.topic.name for e in events],
+        [e.partition_key.encode() for e in events],
+        [e.to_json() for e in events],
+        [orjson.dumps({"event_type": e.type, "event_id": e.event_id}).decode() for e in events],
+    )
+
+
 class OutboxRelay:
     """Publishes one service's outbox to Kafka, oldest first (a background component)."""
 
@@ -82,8 +106,11 @@ class OutboxRelay:
         registry: CollectorRegistry,
         batch_size: int = 500,
         poll_seconds: float = 0.2,
+        wake_after_seconds: float = 0.01,
     ) -> None:
         self.name = f"outbox-relay-{producer_name}"
+        self._wake_after = wake_after_seconds
+        self._wake_due = False
         self._producer = producer_name
         self._engine = engine
         self._kafka = kafka
@@ -113,7 +140,21 @@ class OutboxRelay:
         )
 
     def wake(self) -> None:
-        """Ask the relay to look for new messages now (call after a commit)."""
+        """Ask the relay to look for new messages soon (call after a commit): within
+        `wake_after_seconds`, so the commits of that time leave in one round instead of a
+        round each."""
+        if self._wake_due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on an event loop: wake now
+            self._loop.wake()
+            return
+        self._wake_due = True
+        loop.call_later(self._wake_after, self._woken)
+
+    def _woken(self) -> None:
+        self._wake_due = False
         self._loop.wake()
 
     async def relay_once(self) -> int:

@@ -7,20 +7,20 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+import orjson
 
 from services.garden.domain.config import GardenConfig
-from services.garden.domain.plant import SettledDay
 from services.garden.domain.split import MemberPlant, abc_split
-from services.garden.domain.stars import average_daily_points, star_level
+from services.garden.domain.stars import star_level
 from services.garden.repo import config as config_store
 from services.garden.repo import reads
 from services.garden.repo.reads import GardenRead
 from services.garden.versions import ConfigBook, StoredVersion
+from shared.sql import Executor
 from shared.vocabulary import UnitKind
 
 
-async def config_on(session: AsyncSession, center_id: str, day: date) -> GardenConfig:
+async def config_on(session: Executor, center_id: str, day: date) -> GardenConfig:
     """Return the center's configuration in force on `day`."""
     return (await config_store.config_book(session, [center_id])).on(center_id, day)
 
@@ -59,36 +59,51 @@ def cycle_document(config: GardenConfig) -> dict[str, Any]:
     return {"fruit_at": float(config.fruit_at), "stage_thresholds": list(config.stage_thresholds)}
 
 
-def agent_garden_document(agent_id: str, read: GardenRead) -> dict[str, Any]:
-    """Return an agent's garden (`AgentGarden`) from what one read found."""
-    center = read.member.center_id if read.member is not None else ""
-    book = ConfigBook.of(
-        StoredVersion(v_id, v_center, stored_day(start), document, by)
-        for v_id, v_center, start, document, by in read.versions
-    )
-    config = book.on(center, read.today)
-    settled: dict[str, list[SettledDay]] = {}
-    shown: dict[str, list[dict[str, Any]]] = {}
-    for indicator, day, points, state, fruit, revision in read.days:
-        points = float(points)
-        settled.setdefault(indicator, []).append(
-            SettledDay(date.fromisoformat(day), points, state, fruit, revision)
+_BOOKS: dict[str, ConfigBook] = {}
+"""Configuration books by the stored versions' JSON: the same versions, the same book."""
+
+
+def _book(versions: str | None) -> ConfigBook:
+    if versions is None:
+        return ConfigBook()
+    book = _BOOKS.get(versions)
+    if book is None:
+        book = ConfigBook.of(
+            StoredVersion(v_id, v_center, stored_day(start), document, by)
+            for v_id, v_center, start, document, by in orjson.loads(versions)
         )
-        shown.setdefault(indicator, []).append({"date": day, "points": points, "state": state})
-    average = average_daily_points(settled, today=read.today)
-    return {
+        if len(_BOOKS) >= 64:
+            _BOOKS.clear()
+        _BOOKS[versions] = book
+    return book
+
+
+def agent_garden_body(agent_id: str, read: GardenRead) -> bytes:
+    """Return an agent's garden (`AgentGarden`) as JSON from what one read found: the plants
+    and days as the database wrote them, the star level from the center's configuration."""
+    center = read.member.center_id if read.member is not None else ""
+    config = _book(read.versions).on(center, read.today)
+    head = {
         "agent_id": agent_id,
         "today": read.today,
         **cycle_document(config),
-        "star_level": star_level(average, config),
-        "average_points": average,
-        "plants": [plant_document(row) for row in read.plants],
-        "days": shown,
+        "star_level": star_level(read.average_points, config),
+        "average_points": read.average_points,
     }
+    return b"".join(
+        (
+            orjson.dumps(head)[:-1],
+            b',"plants":',
+            read.plants_json.encode(),
+            b',"days":',
+            read.days_json.encode(),
+            b"}",
+        )
+    )
 
 
 async def unit_garden_document(
-    session: AsyncSession, kind: UnitKind, unit_id: str, today: date, center_id: str | None = None
+    session: Executor, kind: UnitKind, unit_id: str, today: date, center_id: str | None = None
 ) -> dict[str, Any]:
     """Return a unit's garden (`UnitGarden`): its plants, its agents' states and the split."""
     config = await config_on(session, center_id or "", today)

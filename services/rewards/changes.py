@@ -6,6 +6,7 @@ caller can count what was committed in the metrics once the commit succeeded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,10 +33,17 @@ class Changes:
 
     def observe(self, metrics: RewardsMetrics) -> None:
         """Count what was committed (call after the commit)."""
-        for event in self.events:
-            if isinstance(event, LedgerEntryRecorded):
-                metrics.fruit.labels(event.entry_kind, event.fruit).inc(abs(event.amount))
-            elif isinstance(event, RedemptionEvent):
-                metrics.redemptions.labels(event.type.removeprefix("redemption.")).inc()
-        for prize_id, left in self.stock.items():
-            metrics.stock.labels(prize_id).set(left)
+        observe(metrics, self.events, self.stock)
+
+
+def observe(
+    metrics: RewardsMetrics, events: Iterable[DerivedEvent], stock: Mapping[str, int]
+) -> None:
+    """Count committed events and the stock they left in the metrics."""
+    for event in events:
+        if isinstance(event, LedgerEntryRecorded):
+            metrics.fruit.labels(event.entry_kind, event.fruit).inc(abs(event.amount))
+        elif isinstance(event, RedemptionEvent):
+            metrics.redemptions.labels(event.type.removeprefix("redemption.")).inc()
+    for prize_id, left in stock.items():
+        metrics.stock.labels(prize_id).set(left)

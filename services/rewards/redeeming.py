@@ -12,10 +12,12 @@ the commit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+import asyncpg
 
 from services.rewards.changes import Changes
 from services.rewards.domain import redemptions as rules
@@ -23,7 +25,9 @@ from services.rewards.domain.ledger import LedgerEntry, Owner, entry_recorded, p
 from services.rewards.domain.periods import limit_period
 from services.rewards.domain.redemptions import Redemption
 from services.rewards.domain.refusals import Refusal
-from services.rewards.repo import prizes, redemptions, wallets
+from services.rewards.repo import prizes, redemptions, requests, wallets
+from shared.contracts.derived import DerivedEvent
+from shared.outbox import stage_events
 
 Move = Literal["approve", "fulfil", "reject", "cancel"]
 TARGET: dict[Move, rules.Status] = {
@@ -65,32 +69,47 @@ def _reused(existing: Redemption) -> Refusal:
     )
 
 
+@dataclass
+class Requesting:
+    """A prize request's unit of work on a driver connection, and what it staged."""
+
+    db: asyncpg.Connection
+    events: list[DerivedEvent] = field(default_factory=list)
+    stock: dict[str, int] = field(default_factory=dict)
+    """Stock left per stocked prize the request took from."""
+
+
 async def request(
-    changes: Changes, ask: Ask, *, zone_of: Callable[[str | None], ZoneInfo]
+    work: Requesting, ask: Ask, *, zone_of: Callable[[str | None], ZoneInfo]
 ) -> Answer | Refusal:
-    """Grant or refuse a request; a retry (same owner and key) answers the first redemption."""
-    session = changes.session
+    """Grant or refuse a request; a retry (same owner and key) answers the first redemption.
+
+    In the caller's transaction: the wallet lock; the existing redemption, the prize (row
+    locked) and the balances in one read; for a prize with a limit, the owner's home center
+    and count in the period; the grant in one write; its two events in one outbox statement.
+    """
+    db = work.db
     rid = rules.redemption_id(ask.owner, ask.idempotency_key)
-    await wallets.lock(session, [ask.owner])
-    found = await redemptions.get(session, rid)
-    if found is not None:
-        existing, named = found
+    await requests.lock_wallet(db, ask.owner)
+    read = await requests.read_request(db, rid, ask.prize_id, ask.owner)
+    if read.existing is not None:
+        existing, named = read.existing
         same = rules.repeats(existing, prize_id=ask.prize_id, owner=ask.owner)
         return Answer(existing, False) if same and named == ask.fruit else _reused(existing)
-    prize = await prizes.get(session, ask.prize_id, for_update=True)
+    prize = read.prize
     if prize is None:
         raise UnknownPrize(ask.prize_id)
     held = 0
     if prize.limit is not None:
-        zone = zone_of(await wallets.home_center(session, ask.owner))
+        zone = zone_of(await requests.home_center(db, ask.owner))
         period = limit_period(prize.limit.per, ask.now, zone)
-        held = await redemptions.holding_in(session, ask.owner, prize.prize_id, period)
+        held = await requests.holding_in(db, ask.owner, prize.prize_id, period)
     plan = rules.request(
         prize,
         redemption_id=rid,
         owner=ask.owner,
         requester=ask.requester,
-        balances=await wallets.balances(session, ask.owner),
+        balances=read.balances,
         stock_left=prize.stock,
         redeemed_in_period=held,
         now=ask.now,
@@ -98,16 +117,18 @@ async def request(
     )
     if isinstance(plan, Refusal):
         return plan
-    await redemptions.insert(
-        session, plan.redemption, key=ask.idempotency_key, requested_fruit=ask.fruit
+    debit, left = await requests.grant(
+        db,
+        plan.redemption,
+        plan.debit,
+        key=ask.idempotency_key,
+        requested_fruit=ask.fruit,
+        stock_change=plan.stock_change,
     )
-    [debit] = await wallets.record(session, [wallets.Posting(ask.owner, plan.debit)])
-    if plan.stock_change:
-        left = await prizes.move_stock(session, prize.prize_id, plan.stock_change)
-        if left is not None:
-            changes.stock[prize.prize_id] = left
-    changes.stage(entry_recorded(debit))
-    changes.stage(rules.redemption_event(plan.redemption))
+    if left is not None:
+        work.stock[prize.prize_id] = left
+    work.events += [entry_recorded(debit), rules.redemption_event(plan.redemption)]
+    await stage_events(db, work.events)
     return Answer(plan.redemption, True)
 
 

@@ -11,7 +11,9 @@ leaderboard has harvests to count. Then, in one run on the same machine:
 
 - `GET /v1/agents/{id}/garden` (each agent with its own token, in turn) and
   `GET /v1/units/team/{id}/garden` (each team's leader), beside `GET /rows/{id}` of
-  `tests.bench.bare_http` (one stored row by key, the same uvicorn settings);
+  `tests.bench.bare_http` (one stored row by key, the same uvicorn settings), and two upper
+  bounds of the agent garden: the garden's own statement behind the bare Starlette app
+  (`bare_garden`) and behind a minimal FastAPI app (`fastapi_garden`);
 - `GET /v1/leaderboards?scope=center:C1&period=month:<today>` as an admin;
 - one more settled day for every owner and indicator: seconds from the first record
   produced to the last plant committed, beside a bare consumer reading the same records.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -60,7 +63,7 @@ DAYS = 30
 INDICATORS = ("satisfaction", "fcr", "aht", "call_volume", "utilization", "complaint_rate")
 BATCH = GardenSettings.model_fields["batch_max_records"].default
 SECRET = "bench-garden-secret-of-32-bytes-or-more"
-GARDEN_PORT, BARE_PORT = 61004, 61014
+GARDEN_PORT, BARE_PORT, FASTAPI_PORT = 61004, 61014, 61024
 CENTER = "C1"
 LOAD_WITHIN = 1800.0
 """Seconds the 30-day load may take before the benchmark gives up."""
@@ -128,6 +131,18 @@ async def scalar(engine: AsyncEngine, statement: str, **params: Any) -> Any:
         return await conn.scalar(text(statement), params)
 
 
+async def vacuum(database: str) -> None:
+    """VACUUM (ANALYZE) the whole database: the reads are measured on tables autovacuum has
+    caught up with, not while it works through the 30-day load beside them."""
+    engine = make_engine(database, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM (ANALYZE)"))
+    finally:
+        await engine.dispose()
+
+
 async def wait_until(
     check: Callable[[], Awaitable[bool]], *, within: float, every: float = 0.5, what: str
 ) -> float:
@@ -176,11 +191,26 @@ def bearer(subject: str, role: str, unit: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def cpu_seconds(url: str) -> float:
+    """The CPU time the process behind `url` has used: `process_cpu_seconds_total` of a
+    service's `/metrics`, `/cpu` of the bare apps."""
+    if url.endswith(str(GARDEN_PORT)):
+        metrics = httpx.get(f"{url}/metrics", timeout=10).text
+        found = re.search(r"^process_cpu_seconds_total ([\d.e+]+)$", metrics, re.MULTILINE)
+        assert found is not None, "no process_cpu_seconds_total"
+        return float(found.group(1))
+    return float(httpx.get(f"{url}/cpu", timeout=10).json())
+
+
 def load(url: str, requests: list[tuple[str, str, dict[str, str]]]) -> dict[str, float]:
-    """A short warm-up, then the measured run, of `requests` in turn."""
+    """A short warm-up, then the measured run, of `requests` in turn; with the server
+    process's CPU time per answer, which a busy machine moves far less than the rates."""
     script = lua_rotation(requests)
     wrk_lua(url, script, seconds=3, connections=CONNECTIONS)
-    return wrk_lua(url, script, seconds=SECONDS, connections=CONNECTIONS)
+    began = cpu_seconds(url)
+    result = wrk_lua(url, script, seconds=SECONDS, connections=CONNECTIONS)
+    result["cpu_us_per_request"] = (cpu_seconds(url) - began) / result["requests"] * 1e6
+    return result
 
 
 async def scores_ends(bootstrap: str) -> dict[TopicPartition, int]:
@@ -228,7 +258,7 @@ async def bare_consumer(bootstrap: str, start: dict[TopicPartition, int], total:
 
 
 def row(result: dict[str, float]) -> dict[str, float]:
-    keep = ("requests_per_s", "p50_ms", "p99_ms", "requests", "non_2xx")
+    keep = ("requests_per_s", "p50_ms", "p99_ms", "requests", "non_2xx", "cpu_us_per_request")
     return {k: result[k] for k in keep}
 
 
@@ -302,6 +332,9 @@ async def run() -> dict[str, Any]:
                     ),
                 }
                 print(f"harvest: {report['harvest']}")
+                began = time.perf_counter()
+                await vacuum(database)  # what autovacuum would do next, before measuring
+                report["vacuum_seconds"] = time.perf_counter() - began
                 agent_reads = [
                     ("GET", f"/v1/agents/{a}/garden", bearer(a, "agent")) for a in agents
                 ]
@@ -320,6 +353,11 @@ async def run() -> dict[str, Any]:
                 with service("tests.bench.bare_http", BARE_PORT, env) as bare_url:
                     bare = [("GET", f"/rows/{a}", {}) for a in agents]
                     report["bare_row"] = row(load(bare_url, bare))
+                    statement = [("GET", f"/gardens/{a}", {}) for a in agents]
+                    report["bare_garden"] = row(load(bare_url, statement))
+                fastapi = {**env, "BARE_APP": "fastapi"}
+                with service("tests.bench.bare_http", FASTAPI_PORT, fastapi) as fastapi_url:
+                    report["fastapi_garden"] = row(load(fastapi_url, statement))
                 print({k: report[k] for k in ("agent_garden", "team_garden", "leaderboard")})
 
                 day_records = score_records(owners, [new_day], seed=2027)
@@ -347,6 +385,8 @@ async def run() -> dict[str, Any]:
     report["team_garden"]["ratio"] = (
         report["team_garden"]["requests_per_s"] / bare["requests_per_s"]
     )
+    for bound in ("bare_garden", "fastapi_garden"):
+        report[bound]["ratio"] = report[bound]["requests_per_s"] / bare["requests_per_s"]
     return report
 
 
@@ -360,7 +400,19 @@ def main() -> None:
         f"departments, {report['load']['settled_records']:,} settled records grown in "
         f"{report['load']['seconds_to_grow']:.0f}s"
     )
-    print_rates(report, ("agent_garden", "team_garden", "leaderboard", "bare_row"))
+    runs = (
+        "agent_garden",
+        "team_garden",
+        "leaderboard",
+        "bare_row",
+        "bare_garden",
+        "fastapi_garden",
+    )
+    print_rates(report, runs)
+    print(
+        "  CPU per answer (µs): "
+        + ", ".join(f"{name} {report[name]['cpu_us_per_request']:,.0f}" for name in runs)
+    )
     day = report["one_day"]
     print(
         f"  one settled day ({day['settled_records']:,} records): {day['seconds']:.2f}s "

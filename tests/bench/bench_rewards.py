@@ -8,10 +8,10 @@ BENCH_OWNERS (2000) agents are credited through the real consumer (`fruit.harves
 cc.garden.v1). wrk sends `POST /v1/redemptions`, each with the owner's own token and a new
 `Idempotency-Key`, to BENCH_PRIZES (50) stocked prizes at random, then to one hot prize
 (every request takes the same prize row's lock). The bare client runs, per redemption,
-what the service runs in one transaction (wallet lock, redemption lookup, prize row
-`FOR UPDATE`, balances, the redemption, debit and balance statements, the conditional
-stock update, two outbox rows) on a pool of the service's size with as many requests in
-flight as wrk's connections. A last check sells out a small stock with more concurrent
+the service's own statements in one transaction (the wallet lock; the redemption lookup,
+the prize row `FOR UPDATE` and the balances in one read; the redemption, debit, balance and
+conditional stock writes in one statement; two outbox rows) on a pool of the service's
+size with as many requests in flight as wrk's connections. A last check sells out a small stock with more concurrent
 requests than units.
 """
 
@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import os
 import random
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -32,9 +33,11 @@ import orjson
 from services.rewards.config import RewardsSettings
 from services.rewards.domain.ledger import Owner
 from services.rewards.domain.redemptions import redemption_id
+from services.rewards.repo.requests import GRANT, REQUEST_READ
 from shared.auth.tokens import mint_token
 from shared.kafka import ensure_topics
 from shared.migrate import migrate
+from shared.outbox import OUTBOX_INSERT
 from tests.bench.bare_http import plain_dsn
 from tests.bench.common import (
     CONNECTIONS,
@@ -83,54 +86,26 @@ def redemption_script(owners: list[str], prizes: list[str], run: str) -> str:
     )
 
 
+def cpu_seconds(url: str) -> float:
+    """The CPU time the service has used (`process_cpu_seconds_total` of its `/metrics`)."""
+    metrics = httpx.get(f"{url}/metrics", timeout=10).text
+    found = re.search(r"^process_cpu_seconds_total ([\d.e+]+)$", metrics, re.MULTILINE)
+    assert found is not None, "no process_cpu_seconds_total"
+    return float(found.group(1))
+
+
 def load(url: str, owners: list[str], prizes: list[str], run: str) -> dict[str, float]:
     script = redemption_script(owners, prizes, run)
+    began = cpu_seconds(url)
     result = wrk_lua(url, script, seconds=SECONDS, connections=CONNECTIONS)
-    keep = ("requests_per_s", "requests", "p50_ms", "p99_ms", "non_2xx")
+    result["cpu_us_per_request"] = (cpu_seconds(url) - began) / result["requests"] * 1e6
+    keep = ("requests_per_s", "requests", "p50_ms", "p99_ms", "non_2xx", "cpu_us_per_request")
     return {k: result[k] for k in keep}
 
 
-# The statements `services.rewards.redeeming.request` runs for a granted redemption of a
-# stocked prize without a limit, in its order (the service's text, asyncpg placeholders).
+# What `services.rewards.redeeming.request` runs for a granted redemption of a stocked prize
+# without a limit, in its order: its own statement texts.
 LOCK = "SELECT pg_advisory_xact_lock(hashtext($1))"
-FIND = (
-    "SELECT redemption_id, owner_kind, owner_id, prize_id, fruit, price, needs_approval, "
-    "stock_reserved, status, requested_by, requested_at, changed_by, changed_at, reason, "
-    "requested_fruit FROM rewards_redemptions WHERE redemption_id = $1"
-)
-PRIZE = "SELECT document, stock FROM rewards_prizes WHERE prize_id = $1 FOR UPDATE"
-BALANCES = (
-    "SELECT fruit, balance FROM rewards_balances "
-    "WHERE owner_kind = $1 AND owner_id = $2 ORDER BY fruit"
-)
-INSERT = (
-    "INSERT INTO rewards_redemptions (redemption_id, owner_kind, owner_id, prize_id, fruit, "
-    "price, needs_approval, stock_reserved, status, idempotency_key, requested_fruit, "
-    "requested_at, requested_by, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5, $6, "
-    "false, true, 'requested', $7, NULL, $8, $3, $8, $3)"
-)
-DEBIT = (
-    "INSERT INTO rewards_ledger (owner_kind, owner_id, fruit, kind, amount, balance, reason, "
-    "actor, reference, business_date, center_id, team_id, department_id) SELECT * FROM "
-    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], "
-    "$8::text[], $9::text[], $10::date[], $11::text[], $12::text[], $13::text[]) "
-    "RETURNING id, owner_kind, owner_id, fruit, kind, amount, balance, reason, actor, "
-    "reference, recorded_at"
-)
-MOVE = (
-    "UPDATE rewards_balances AS b SET balance = b.balance + w.d, updated_at = now() "
-    "FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS w(k, o, f, d) "
-    "WHERE b.owner_kind = w.k AND b.owner_id = w.o AND b.fruit = w.f "
-    "RETURNING b.owner_kind, b.owner_id, b.fruit, b.balance"
-)
-STOCK_MOVE = (
-    "UPDATE rewards_prizes SET stock = stock + $2, updated_at = now() "
-    "WHERE prize_id = $1 AND stock IS NOT NULL AND stock + $2 >= 0 RETURNING stock"
-)
-OUTBOX = (
-    "INSERT INTO outbox (producer, topic, key, payload, headers) VALUES "
-    "($1, $2, $3, $4, $5::jsonb), ($1, $2, $3, $6, $7::jsonb) RETURNING id"
-)
 
 
 async def bare_redeem(
@@ -139,27 +114,25 @@ async def bare_redeem(
     rid = redemption_id(Owner("agent", owner), key)
     async with connection.transaction():
         await connection.execute(LOCK, f"rewards.wallet:agent:{owner}")
-        await connection.fetch(FIND, rid)
-        [prize] = await connection.fetch(PRIZE, prize_id)
-        price = orjson.loads(prize["document"])["price"]
-        balances = {
-            r["fruit"]: r["balance"] for r in await connection.fetch(BALANCES, "agent", owner)
-        }
-        balance = balances[FRUIT] - price
-        await connection.execute(INSERT, rid, "agent", owner, prize_id, FRUIT, price, key, now)
+        read = await connection.fetchrow(REQUEST_READ, rid, prize_id, "agent", owner)
+        price = orjson.loads(read["document"])["price"]
+        balance = orjson.loads(read["balances"])[FRUIT] - price
         reason = f"redemption of {prize_id}"
-        await connection.fetch(
-            DEBIT,
-            ["agent"], [owner], [FRUIT], ["debit"], [-price], [balance], [reason], [owner],
-            [f"redemption:{rid}"], [None], [None], [None], [None],
+        granted = await connection.fetchrow(
+            GRANT,
+            rid, "agent", owner, prize_id, FRUIT, price, False, True, "requested", key, None,
+            now, owner, FRUIT, "debit", -price, balance, reason, owner, f"redemption:{rid}", -1,
         )  # fmt: skip
-        [moved] = await connection.fetch(MOVE, ["agent"], [owner], [FRUIT], [-price])
-        assert moved["balance"] == balance
-        assert await connection.fetchval(STOCK_MOVE, prize_id, -1) is not None
+        assert granted["balance"] == balance and granted["stock_left"] is not None
         event = orjson.dumps({"event_id": f"ledger:{rid}", "owner": owner, "amount": -price})
         headers = orjson.dumps({"event_type": "ledger.entry_recorded"}).decode()
-        await connection.fetch(
-            OUTBOX, "rewards", "cc.rewards.v1", owner.encode(), event, headers, event, headers
+        await connection.execute(
+            OUTBOX_INSERT,
+            ["rewards"] * 2,
+            ["cc.rewards.v1"] * 2,
+            [owner.encode()] * 2,
+            [event, event],
+            [headers, headers],
         )
 
 
@@ -183,7 +156,7 @@ async def bare_client(dsn: str, owners: list[str], prizes: list[str], run: str) 
                 await bare_redeem(connection, owner, prize, key, datetime.now(UTC))
             latencies.append(time.perf_counter() - started)
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     try:
         await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
     finally:
@@ -193,6 +166,7 @@ async def bare_client(dsn: str, owners: list[str], prizes: list[str], run: str) 
         "requests": float(len(latencies)),
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
+        "cpu_us_per_request": (time.process_time() - cpu_began) / len(latencies) * 1e6,
     }
 
 
@@ -324,6 +298,13 @@ def main() -> None:
         report,
         ("across_prizes", "bare_across_prizes", "hot_prize", "bare_hot_prize"),
         "redemptions/s",
+    )
+    print(
+        "  CPU per redemption (µs): "
+        + ", ".join(
+            f"{name} {report[name]['cpu_us_per_request']:,.0f}"
+            for name in ("across_prizes", "bare_across_prizes", "hot_prize", "bare_hot_prize")
+        )
     )
     checks = report["checks"]
     print(

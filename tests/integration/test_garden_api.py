@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from services.garden.handlers import ScoreHandler
 from shared.consumer import Delivery
@@ -311,6 +312,44 @@ async def test_leaderboards_rank_the_harvested_fruit(client: httpx.AsyncClient) 
     assert mine.json()["me"] == {"rank": 1, "fruit": 2}
     bad = await client.get(f"/v1/leaderboards?scope=galaxy:1&period=day:{TODAY}", headers=ADMIN)
     assert bad.status_code == 422
+
+
+async def test_a_garden_read_the_database_cannot_hold_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get("/v1/agents/A%00x/garden", headers=ADMIN)
+    assert answer.status_code == 422, answer.text
+    nobody = await client.get("/v1/agents/nobody-at-all/garden", headers=ADMIN)
+    assert nobody.status_code == 200 and nobody.json()["plants"] == []
+
+
+async def test_a_board_follows_every_harvest_rename_and_move(client: httpx.AsyncClient) -> None:
+    """Boards are kept ranked between requests: each answer still counts every harvest and
+    shows every member as they stand, whoever wrote them (here: straight to the database)."""
+    o = await garden_of(tag(), client)
+    url = f"/v1/leaderboards?scope=team:{o['team']}&period=month:{TODAY}"
+    leader = bearer("lead", "team_leader", o["team"])
+
+    async def rows() -> list[tuple[int, str, str, int]]:
+        answer = await client.get(url, headers=leader)
+        assert answer.status_code == 200, answer.text
+        return [(e["rank"], e["owner"], e["name"], e["fruit"]) for e in answer.json()["entries"]]
+
+    assert await rows() == []
+    await client.post(f"/v1/agents/{o['agent']}/plants/fcr/harvest", headers=bearer(o["agent"]))
+    assert await rows() == [(1, o["agent"], o["agent"], 2)]
+    app = client.app  # type: ignore[attr-defined]
+    async with unit_of_work(app.state.sessions) as session:
+        await session.execute(
+            text("UPDATE garden_members SET name = 'Mei' WHERE owner_id = :o"), {"o": o["agent"]}
+        )
+    assert await rows() == [(1, o["agent"], "Mei", 2)]
+    async with unit_of_work(app.state.sessions) as session:
+        await session.execute(
+            text("UPDATE garden_members SET team_id = :t WHERE owner_id = :o"),
+            {"o": o["agent"], "t": o["other_team"]},
+        )
+    assert await rows() == []
 
 
 async def test_config_is_validated_and_versioned_from_the_next_ungrown_day(

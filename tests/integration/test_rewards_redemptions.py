@@ -183,4 +183,6 @@ async def test_the_rules_answer_409_with_their_reason_code(rewards: httpx.AsyncC
     assert paid.status_code == 201 and paid.json()["fruit"] == "peach"
     unknown = await redeem(rewards, owner, "no-such-prize", "x")
     assert unknown.status_code == 404
+    unstorable = await redeem(rewards, owner, "nul\u0000prize", "y")
+    assert unstorable.status_code == 422, unstorable.text
     assert await balances(rewards, "agent", owner) == {"peach": 0, "watermelon": 90}

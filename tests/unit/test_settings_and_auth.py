@@ -129,3 +129,30 @@ def test_none_algorithm_is_refused() -> None:
     )
     with pytest.raises(ApiError):
         _verifier().verify(token)
+
+
+def test_a_verified_token_is_remembered_until_it_expires() -> None:
+    verifier = TokenVerifier(key=SECRET, algorithms=("HS256",), issuer="service-garden",
+                             leeway_seconds=0)  # fmt: skip
+    issued = time.time()
+    token = mint_token(secret=SECRET, subject="A7", role="agent", now=issued, ttl_seconds=1)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # the second check is the remembered one
+    time.sleep(max(0.0, int(issued) + 1.05 - time.time()))
+    with pytest.raises(ApiError) as error:  # past `exp`: checked again, and refused
+        verifier.verify(token)
+    assert error.value.status == 401 and "expired" in error.value.message
+
+
+def test_the_verified_tokens_remembered_are_bounded_and_bad_ones_never() -> None:
+    verifier = TokenVerifier(key=SECRET, algorithms=("HS256",), issuer="service-garden",
+                             cache_size=2)  # fmt: skip
+    tokens = [mint_token(secret=SECRET, subject=f"A{n}", role="agent") for n in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    assert list(verifier._verified) == tokens[1:]
+    forged = tokens[0][:-3] + "abc"
+    for _ in range(2):
+        with pytest.raises(ApiError):
+            verifier.verify(forged)
+    assert forged not in verifier._verified

@@ -11,12 +11,11 @@ exists or not, so the answer tells nothing about other units.
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.garden.repo import reads
 from services.garden.repo.reads import Member
 from shared.auth.tokens import Principal, Role
 from shared.errors import ApiError
+from shared.sql import Executor
 from shared.vocabulary import OwnerKind
 
 
@@ -26,7 +25,7 @@ def out_of_reach() -> ApiError:
 
 
 async def _in_subtree(
-    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str
+    session: Executor, principal: Principal, kind: OwnerKind, owner_id: str
 ) -> Member:
     target = await reads.member(session, kind, owner_id)
     if target is None or principal.unit is None or principal.unit not in target.units:
@@ -53,7 +52,7 @@ def admitted(principal: Principal, target: Member | None) -> Member | None:
 
 
 async def readable(
-    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str
+    session: Executor, principal: Principal, kind: OwnerKind, owner_id: str
 ) -> Member | None:
     """Return the owner's place if the caller may read their garden; 403 otherwise."""
     may_ask(principal, kind, owner_id)
@@ -61,7 +60,7 @@ async def readable(
 
 
 async def harvestable(
-    session: AsyncSession, principal: Principal, kind: OwnerKind, owner_id: str
+    session: Executor, principal: Principal, kind: OwnerKind, owner_id: str
 ) -> None:
     """Allow the harvest: an agent's plant by the agent, a unit's plant by its leaders."""
     if principal.is_admin:
@@ -76,7 +75,7 @@ async def harvestable(
 
 
 async def board_view(
-    session: AsyncSession, principal: Principal, scope_id: str, scope_kind: OwnerKind
+    session: Executor, principal: Principal, scope_id: str, scope_kind: OwnerKind
 ) -> bool:
     """Return whether the caller sees every row of the scope's board (else an agent's view);
     403 for a scope the caller belongs to neither inside nor above."""

@@ -3,18 +3,24 @@ service's parts, in one `Call`; the OpenAPI entries of error answers."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import asyncpg
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.garden.config import GardenSettings
 from services.garden.metrics import GardenMetrics
 from shared.auth.tokens import Principal, current_principal
 from shared.errors import ERROR_SCHEMA
-from shared.web import SessionDep, wall_clock
+from shared.web import SessionDep, driver_read, read_connection, wall_clock
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,6 +65,42 @@ async def call_context(
 
 
 Call = Annotated[CallContext, Depends(call_context)]
+
+
+@dataclass
+class ReadContext:
+    """What a request that only reads carries: no session, no transaction; its statements
+    run on a driver connection (`read`), each its own snapshot."""
+
+    request: Request
+    principal: Principal
+    now: datetime
+
+    @property
+    def settings(self) -> GardenSettings:
+        settings: GardenSettings = self.request.app.state.settings
+        return settings
+
+    def today(self, center_id: str | None) -> date:
+        """Return the business day of a center now."""
+        return self.now.astimezone(self.settings.zone_of(center_id)).date()
+
+    def connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A Core connection in autocommit for the read's statements."""
+        return read_connection(self.request)
+
+    def read(self, statements: Callable[[asyncpg.Connection], Awaitable[T]]) -> Awaitable[T]:
+        """Run read-only `statements` on a pooled driver connection (503 when the database
+        cannot be reached)."""
+        return driver_read(self.request, statements)
+
+
+async def read_context(request: Request) -> ReadContext:
+    """Build a read's context in one dependency (the token check, the clock)."""
+    return ReadContext(request, current_principal(request), wall_clock())
+
+
+Read = Annotated[ReadContext, Depends(read_context)]
 
 _ANSWERS = {
     304: ("not_modified", "the client's copy is current (If-None-Match)"),

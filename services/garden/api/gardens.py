@@ -8,13 +8,13 @@ import orjson
 from fastapi import APIRouter, Path, Response
 
 from services.garden.api.access import admitted, may_ask, readable
-from services.garden.api.deps import Call, CallContext, errors
+from services.garden.api.deps import Call, CallContext, Read, errors
 from services.garden.api.http import conditional
 from services.garden.api.schemas import AgentGarden, UnitGarden
 from services.garden.domain.config import PlantState
 from services.garden.domain.stars import STAR_WINDOW_DAYS
 from services.garden.pictures import plant_svg
-from services.garden.reading import agent_garden_document, config_on, unit_garden_document
+from services.garden.reading import agent_garden_body, config_on, unit_garden_document
 from services.garden.repo import reads
 from shared.vocabulary import OwnerKind, UnitKind
 
@@ -23,30 +23,29 @@ Indicator = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 SVG = "image/svg+xml"
 
 
-def _json(call: CallContext, document: dict[str, Any]) -> Response:
-    return conditional(call.request, orjson.dumps(document), media_type="application/json")
-
-
 @router.get(
     "/agents/{agent_id}/garden",
     response_model=AgentGarden,
     responses=errors(304, 401, 403, 422),
     summary="An agent's garden",
 )
-async def agent_garden(agent_id: str, call: Call) -> Response:
+async def agent_garden(agent_id: str, call: Read) -> Response:
     """Per plant: indicator, fruit, stage, state, growth, ripe fruit, today's preview points;
     the star level and the last 30 days of points per indicator."""
     may_ask(call.principal, "agent", agent_id)
     zones = call.settings.center_timezones
-    read = await reads.agent_garden(
-        call.session,
-        agent_id,
-        today_by_center={center: call.today(center) for center in zones},
-        today=call.today(None),
-        window_days=STAR_WINDOW_DAYS,
+    read = await call.read(
+        lambda db: reads.agent_garden(
+            db,
+            agent_id,
+            today_by_center={center: call.today(center) for center in zones},
+            today=call.today(None),
+            window_days=STAR_WINDOW_DAYS,
+        )
     )
     admitted(call.principal, read.member)
-    return _json(call, agent_garden_document(agent_id, read))
+    body = agent_garden_body(agent_id, read)
+    return conditional(call.request, body, media_type="application/json")
 
 
 @router.get(
@@ -55,13 +54,15 @@ async def agent_garden(agent_id: str, call: Call) -> Response:
     responses=errors(304, 401, 403, 422),
     summary="A team's, department's or center's garden",
 )
-async def unit_garden(kind: UnitKind, unit_id: str, call: Call) -> Response:
+async def unit_garden(kind: UnitKind, unit_id: str, call: Read) -> Response:
     """The unit's own plants, the agents of its subtree with each one's state per indicator,
     and the A/B/C split per indicator."""
-    place = await readable(call.session, call.principal, kind, unit_id)
-    center = place.center_id if place else None
-    today = call.today(center)
-    return _json(call, await unit_garden_document(call.session, kind, unit_id, today, center))
+    async with call.connection() as db:
+        place = await readable(db, call.principal, kind, unit_id)
+        center = place.center_id if place else None
+        today = call.today(center)
+        document = await unit_garden_document(db, kind, unit_id, today, center)
+    return conditional(call.request, orjson.dumps(document), media_type="application/json")
 
 
 async def picture(call: CallContext, kind: OwnerKind, owner_id: str, indicator: str) -> Response:

@@ -46,7 +46,7 @@ async def lock_config(session: AsyncSession, center_id: str) -> None:
 _SELECT = "SELECT id, center_id, effective_from, document, created_by FROM garden_config_versions"
 
 
-async def config_book(session: AsyncSession, centers: Collection[str]) -> ConfigBook:
+async def config_book(session: sql.Executor, centers: Collection[str]) -> ConfigBook:
     """Return every version of `centers` (one query)."""
     if not centers:
         return ConfigBook()

@@ -173,7 +173,7 @@ async def harvests_in(
 
 
 async def totals_in(
-    session: AsyncSession,
+    session: sql.Executor,
     center_id: str,
     start: date,
     end: date,

@@ -10,14 +10,16 @@ from typing import Any, TypeVar
 from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.rewards.changes import Changes
+from services.rewards.changes import Changes, observe
 from services.rewards.config import RewardsSettings
 from services.rewards.domain.refusals import Refusal
 from services.rewards.metrics import RewardsMetrics
 from services.rewards.paging import BadCursor
-from shared.db import unit_of_work
-from shared.errors import ApiError
+from services.rewards.redeeming import Requesting
+from shared.db import driver_connection, unit_of_work
+from shared.errors import ApiError, unstorable_input
 from shared.vocabulary import Problem
+from shared.web import request_engine
 
 C = TypeVar("C")
 
@@ -47,6 +49,29 @@ async def changes(request: Request) -> AsyncIterator[Changes]:
         work = Changes(session)
         yield work
     work.observe(state.metrics)
+    state.after_commit()
+
+
+@asynccontextmanager
+async def requesting(request: Request) -> AsyncIterator[Requesting]:
+    """A prize request's transaction on a driver connection: committed when the block ends
+    cleanly, then counted in the metrics and the outbox relay woken; rolled back on any
+    exception. A value the database cannot hold is the caller's mistake (422)."""
+    state = request.app.state
+    async with driver_connection(request_engine(request)) as db:
+        work = Requesting(db)
+        try:
+            async with db.transaction():
+                yield work
+        except Exception as exc:
+            if unstorable_input(exc):
+                raise ApiError(
+                    422,
+                    "a value of the request cannot be stored (a NUL character, or an integer "
+                    "beyond 64 bits)",
+                ) from None
+            raise
+    observe(state.metrics, work.events, work.stock)
     state.after_commit()
 
 

@@ -93,7 +93,7 @@ async def request_redemption(
     )
     zone_of = deps.settings(request).zone_of
     try:
-        async with deps.changes(request) as work:
+        async with deps.requesting(request) as work:
             answer = await redeeming.request(work, ask, zone_of=zone_of)
             if isinstance(answer, Refusal):
                 raise deps.refused(request, answer)
