@@ -186,11 +186,41 @@ def rewards(result: dict[str, Any]) -> Iterator[Row]:
             )
 
 
+def campaigns(result: dict[str, Any]) -> Iterator[Row]:
+    records, count = _get(result, "records_per_day"), result.get("campaigns", "?")
+    for day, scenario in (("first_day", "the period's first day"), ("second_day", "the day after")):
+        with_s = _get(result, f"{day}_with_campaigns_s")
+        without_s = _get(result, f"{day}_without_campaigns_s")
+        if with_s is None:
+            continue
+        rate = records / with_s if records and with_s else None
+        bare = records / without_s if records and without_s else None
+        yield Row(
+            "campaigns",
+            f"{scenario} grown with {count} campaigns ({records or 0:,.0f} records)",
+            rate,
+            "records/s",
+            baseline="the same day of a center without campaigns",
+            baseline_rate=bare,
+            ratio=_ratio(rate, bare),
+        )
+    if "start_campaign_p50_ms" in result:
+        yield Row(
+            "campaigns",
+            "starting one campaign",
+            None,
+            "",
+            _get(result, "start_campaign_p50_ms"),
+            _get(result, "start_campaign_p99_ms"),
+        )
+
+
 READERS: dict[str, Reader] = {
     "ingest": ingest,
     "scoring": scoring,
     "alerting": alerting,
     "garden": garden,
+    "campaigns": campaigns,
     "rewards": rewards,
 }
 

@@ -146,15 +146,36 @@ def test_missing_benchmarks_fields_and_unknown_files_are_said(tmp_path: Path) ->
     assert [(r.scenario, r.rate, r.ratio) for r in found.rows] == [
         ("single-event POSTs, 32 connections", 100.0, None)
     ]
-    assert found.missing == ["scoring", "alerting", "rewards"]
+    assert found.missing == ["scoring", "alerting", "campaigns", "rewards"]
     text = report.markdown(found, plot=None, now=datetime(2026, 12, 1, tzinfo=UTC))
     assert "| 100 req/s | — | — | — | bare aiokafka producer: — | — |" in text
-    assert "not run: scoring, alerting, rewards" in text
+    assert "not run: scoring, alerting, campaigns, rewards" in text
     assert "soak.json" in text and "garden.json (not JSON" in text
     assert "wrk-body" not in text
 
 
 def test_no_results_make_a_report_without_a_plot(tmp_path: Path) -> None:
     written = report.write(tmp_path)
-    assert "not run: ingest, scoring, alerting, garden, rewards" in written.read_text()
+    assert "not run: ingest, scoring, alerting, garden, campaigns, rewards" in written.read_text()
     assert not (tmp_path / "report.png").exists()
+
+
+def test_campaign_days_against_the_same_days_without_campaigns(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "campaigns": {
+                "campaigns": 250,
+                "records_per_day": 19500,
+                "first_day_with_campaigns_s": 5.0,
+                "first_day_without_campaigns_s": 4.0,
+                "start_campaign_p50_ms": 11.0,
+                "start_campaign_p99_ms": 22.3,
+            }
+        },
+    )
+    rows = report.collect(tmp_path).rows
+    first, start = rows
+    assert first.scenario == "the period's first day grown with 250 campaigns (19,500 records)"
+    assert (first.rate, first.baseline_rate, first.ratio) == (3900.0, 4875.0, 0.8)
+    assert (start.rate, start.p50_ms, start.p99_ms) == (None, 11.0, 22.3)
