@@ -89,17 +89,21 @@ async def start_group_at_end(
     )
     await consumer.start()
     try:
-        metadata = await consumer._client.fetch_all_metadata()
-        partitions = [
-            TopicPartition(t.name, p)
-            for t in topics
-            for p in metadata.partitions_for_topic(t.name) or ()
-        ]
+        partitions = await _partitions(consumer, topics)
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.commit({tp: offset for tp, offset in ends.items()})
     finally:
         await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[Topic]) -> list[TopicPartition]:
+    metadata = await consumer._client.fetch_all_metadata()
+    return [
+        TopicPartition(t.name, p)
+        for t in topics
+        for p in metadata.partitions_for_topic(t.name) or ()
+    ]
 
 
 async def group_caught_up(
@@ -111,13 +115,7 @@ async def group_caught_up(
     )
     await consumer.start()
     try:
-        metadata = await consumer._client.fetch_all_metadata()
-        partitions = [
-            TopicPartition(t.name, p)
-            for t in topics
-            for p in metadata.partitions_for_topic(t.name) or ()
-        ]
-        ends = await consumer.end_offsets(partitions)
+        ends = await consumer.end_offsets(await _partitions(consumer, topics))
         for tp, end in ends.items():
             if end and (await consumer.committed(tp) or 0) < end:
                 return False
