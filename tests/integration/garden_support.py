@@ -15,11 +15,14 @@ from fastapi import FastAPI
 
 from services.garden.app import create_app
 from services.garden.config import GardenSettings
+from services.garden.handlers import ScoreHandler
 from shared.auth.tokens import mint_token
+from shared.consumer import Delivery
 from shared.contracts.catalog import parse_derived
 from shared.contracts.garden import GardenEvent
 from shared.contracts.scores import ScorePreviewed, ScoreRecorded, ScoreSettled
 from shared.contracts.topics import GARDEN, SCORES
+from shared.db import unit_of_work
 from shared.kafka import EventProducer, OutgoingRecord
 from tests.kafka_tools import read_all
 
@@ -141,3 +144,12 @@ async def garden_events(kafka: str, owners: set[str]) -> list[GardenEvent]:
             assert isinstance(event, GardenEvent)
             found.append(event)
     return found
+
+
+async def grow(client: httpx.AsyncClient, events: list[ScoreRecorded]) -> None:
+    """Apply score events to the garden behind `client` the way the consumer does (one
+    transaction)."""
+    app = client.app  # type: ignore[attr-defined]
+    handler = ScoreHandler(metrics=app.state.metrics)
+    async with unit_of_work(app.state.sessions) as session:
+        await handler.apply(session, [Delivery(None, None, e) for e in events])  # type: ignore[arg-type]

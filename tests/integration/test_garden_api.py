@@ -13,8 +13,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from services.garden.handlers import ScoreHandler
-from shared.consumer import Delivery
 from shared.contracts.garden import FruitHarvested
 from shared.contracts.scores import ScoreRecorded
 from shared.db import unit_of_work
@@ -23,6 +21,7 @@ from tests.integration.garden_support import (
     bearer,
     garden_events,
     garden_settings,
+    grow,
     running_garden,
     score,
     tag,
@@ -37,14 +36,6 @@ ADMIN = bearer("ops", "admin")
 async def client(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
     async with running_garden(garden_settings(kafka, database)) as http:
         yield http
-
-
-async def grow(client: httpx.AsyncClient, events: list[ScoreRecorded]) -> None:
-    """Apply score events the way the consumer does (one transaction)."""
-    app = client.app  # type: ignore[attr-defined]
-    handler = ScoreHandler(metrics=app.state.metrics)
-    async with unit_of_work(app.state.sessions) as session:
-        await handler.apply(session, [Delivery(None, None, e) for e in events])  # type: ignore[arg-type]
 
 
 def org(suffix: str) -> dict[str, str]:

@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from services.garden.handlers import ScoreHandler
-from shared.consumer import Delivery
 from shared.contracts.scores import ScoreRecorded
-from shared.db import unit_of_work
-from tests.integration.garden_support import bearer, garden_settings, running_garden, score, tag
+from tests.integration.garden_support import (
+    bearer,
+    garden_settings,
+    grow,
+    running_garden,
+    score,
+    tag,
+)
 
 pytestmark = pytest.mark.integration
 TODAY = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date()
@@ -26,14 +30,6 @@ ADMIN = bearer("ops", "admin")
 async def client(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
     async with running_garden(garden_settings(kafka, database)) as http:
         yield http
-
-
-async def grow(client: httpx.AsyncClient, events: list[ScoreRecorded]) -> None:
-    """Apply score events the way the consumer does (one transaction)."""
-    app = client.app  # type: ignore[attr-defined]
-    handler = ScoreHandler(metrics=app.state.metrics)
-    async with unit_of_work(app.state.sessions) as session:
-        await handler.apply(session, [Delivery(None, None, e) for e in events])  # type: ignore[arg-type]
 
 
 async def center(client: httpx.AsyncClient) -> dict[str, str]:
