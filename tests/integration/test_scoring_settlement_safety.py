@@ -133,6 +133,21 @@ def _app_parts(database: str, kafka: str) -> tuple[Any, Any]:
     return app.state.consumer, settlement
 
 
+NOON = datetime.combine(DAY, datetime.min.time(), ZONE) + timedelta(hours=12)
+
+
+async def _one_call_applied(
+    engine: AsyncEngine, agent: str, database: str, kafka: str
+) -> tuple[Any, Any, Batch]:
+    """A scoring app's consumer and settlement (not started), the agent's call at noon of
+    `DAY` applied through the consumer, and `DAY` due by event time."""
+    consumer, settlement = _app_parts(database, kafka)
+    batch = Batch([_record(0, _call(agent, NOON))])
+    await consumer.handle(batch)
+    await _due_by_event_time(engine)
+    return consumer, settlement, batch
+
+
 async def _due_by_event_time(engine: AsyncEngine) -> None:
     """The partitions' events are long past `DAY`: the day is due by event time."""
     async with engine.begin() as conn:
@@ -155,12 +170,8 @@ async def test_an_event_committed_while_its_day_settles_is_in_the_result_or_late
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine, agent = scoring_db
-    consumer, settlement = _app_parts(database, kafka)
-    noon = datetime.combine(DAY, datetime.min.time(), ZONE) + timedelta(hours=12)
-    first = Batch([_record(0, _call(agent, noon))])
-    await consumer.handle(first)
+    consumer, settlement, first = await _one_call_applied(engine, agent, database, kafka)
     assert first.acked == 1
-    await _due_by_event_time(engine)
 
     entered, release = asyncio.Event(), asyncio.Event()
     add_to_days = repo.add_to_days
@@ -171,7 +182,7 @@ async def test_an_event_committed_while_its_day_settles_is_in_the_result_or_late
         await add_to_days(*args)
 
     monkeypatch.setattr(repo, "add_to_days", paused)
-    second = Batch([_record(1, _call(agent, noon + timedelta(hours=1)))])
+    second = Batch([_record(1, _call(agent, NOON + timedelta(hours=1)))])
     applying = asyncio.create_task(consumer.handle(second))
     await asyncio.wait_for(entered.wait(), 30)
     settling = asyncio.create_task(settlement.settle_round())
@@ -207,11 +218,7 @@ async def test_a_preview_never_publishes_after_the_days_settlement(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine, agent = scoring_db
-    consumer, settlement = _app_parts(database, kafka)
-    noon = datetime.combine(DAY, datetime.min.time(), ZONE) + timedelta(hours=12)
-    batch = Batch([_record(0, _call(agent, noon))])
-    await consumer.handle(batch)
-    await _due_by_event_time(engine)
+    _, settlement, _ = await _one_call_applied(engine, agent, database, kafka)
 
     entered, release = asyncio.Event(), asyncio.Event()
     stored_results = repo.stored_results
