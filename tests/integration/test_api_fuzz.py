@@ -9,6 +9,7 @@ broker and database URLs."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import re
 import sys
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,75 +43,38 @@ def _ingest(kafka: str, database: str) -> FastAPI:
     return create_app(ingest_settings(kafka, validator_enabled=False))
 
 
-def _scoring(kafka: str, database: str) -> FastAPI:
-    from services.scoring.app import create_app
-    from services.scoring.config import ScoringSettings
+def _consuming(service: str, settings_class: str, **extra: Any) -> Callable[[str, str], FastAPI]:
+    """The app of a service that consumes Kafka and owns a database, with a consumer group
+    of its own and `extra` settings (imported when built, as the service would be)."""
 
-    return create_app(
-        ScoringSettings(
+    def build(kafka: str, database: str) -> FastAPI:
+        app = importlib.import_module(f"services.{service}.app")
+        config = importlib.import_module(f"services.{service}.config")
+        settings = getattr(config, settings_class)(
             kafka_bootstrap_servers=kafka,
             database_url=database,
             jwt_secret=SECRET,
-            consumer_group=f"scoring-fuzz-{uuid.uuid4().hex[:6]}",
+            consumer_group=f"{service}-fuzz-{uuid.uuid4().hex[:6]}",
             topic_partitions=3,
+            **extra,
         )
-    )
+        created: FastAPI = app.create_app(settings)
+        return created
 
-
-def _alerting(kafka: str, database: str) -> FastAPI:
-    from services.alerting.app import create_app
-    from services.alerting.config import AlertingSettings
-
-    return create_app(
-        AlertingSettings(
-            kafka_bootstrap_servers=kafka,
-            database_url=database,
-            jwt_secret=SECRET,
-            sms_provider="log",
-            sms_receipt_token="fuzz-receipt-token",
-            consumer_group=f"alerting-fuzz-{uuid.uuid4().hex[:6]}",
-            topic_partitions=3,
-        )
-    )
-
-
-def _garden(kafka: str, database: str) -> FastAPI:
-    from services.garden.app import create_app
-    from services.garden.config import GardenSettings
-
-    return create_app(
-        GardenSettings(
-            kafka_bootstrap_servers=kafka,
-            database_url=database,
-            jwt_secret=SECRET,
-            consumer_group=f"garden-fuzz-{uuid.uuid4().hex[:6]}",
-            topic_partitions=3,
-            auto_harvest_enabled=False,
-        )
-    )
-
-
-def _rewards(kafka: str, database: str) -> FastAPI:
-    from services.rewards.app import create_app
-    from services.rewards.config import RewardsSettings
-
-    return create_app(
-        RewardsSettings(
-            kafka_bootstrap_servers=kafka,
-            database_url=database,
-            jwt_secret=SECRET,
-            consumer_group=f"rewards-fuzz-{uuid.uuid4().hex[:6]}",
-            topic_partitions=3,
-        )
-    )
+    return build
 
 
 APPS: dict[str, Callable[[str, str], FastAPI]] = {
     "ingest": _ingest,
-    "scoring": _scoring,
-    "alerting": _alerting,
-    "garden": _garden,
-    "rewards": _rewards,
+    "scoring": _consuming("scoring", "ScoringSettings"),
+    "alerting": _consuming(
+        "alerting",
+        "AlertingSettings",
+        sms_provider="log",
+        sms_receipt_token="fuzz-receipt-token",
+    ),
+    "garden": _consuming("garden", "GardenSettings", auto_harvest_enabled=False),
+    "rewards": _consuming("rewards", "RewardsSettings"),
 }
 
 
