@@ -181,56 +181,52 @@ async def get_incident(request: Request, incident_id: IncidentId, scope: Scope) 
 IncidentChange = Callable[[AsyncSession, Detector, ManualChange], Awaitable[dict[str, Any]]]
 
 
-async def _change(
-    request: Request,
-    change: IncidentChange,
-    incident_id: int,
-    who: Principal,
-    scope: IncidentScope,
-    body: Note | None,
-) -> dict[str, Any]:
-    state = _state(request)
-    what = ManualChange(
-        incident_id,
-        by=who.subject,
-        note=body.note if body else None,
-        wall=datetime.now(UTC),
-        scope=scope,
-    )
-    try:
-        async with unit_of_work(state.sessions) as session:
-            row = await change(session, state.detector, what)
-    except IncidentNotFound as exc:
-        raise ApiError(404, str(exc)) from None
-    except IncidentClosed as exc:
-        raise ApiError(409, str(exc)) from None
-    state.after_commit()
-    return _incident_out(row)
+def _incident_change(action: str, change: IncidentChange, *, name: str, doc: str) -> None:
+    """Route `POST /v1/incidents/{incident_id}/{action}` to `change`: a manager in scope (or
+    an admin) with an optional note; 404 out of scope or unknown, 409 when `change` refuses."""
+
+    async def endpoint(
+        request: Request,
+        incident_id: IncidentId,
+        who: ManagerPrincipal,
+        scope: Scope,
+        body: Note | None = None,
+    ) -> dict[str, Any]:
+        state = _state(request)
+        what = ManualChange(
+            incident_id,
+            by=who.subject,
+            note=body.note if body else None,
+            wall=datetime.now(UTC),
+            scope=scope,
+        )
+        try:
+            async with unit_of_work(state.sessions) as session:
+                row = await change(session, state.detector, what)
+        except IncidentNotFound as exc:
+            raise ApiError(404, str(exc)) from None
+        except IncidentClosed as exc:
+            raise ApiError(409, str(exc)) from None
+        state.after_commit()
+        return _incident_out(row)
+
+    endpoint.__doc__ = doc
+    router.post(f"/incidents/{{incident_id}}/{action}", name=name)(endpoint)
 
 
-@router.post("/incidents/{incident_id}/ack")
-async def acknowledge_incident(
-    request: Request,
-    incident_id: IncidentId,
-    who: ManagerPrincipal,
-    scope: Scope,
-    body: Note | None = None,
-) -> dict[str, Any]:
-    """Acknowledge: stops time-based escalation and repeats; volume still escalates.
-    Idempotent; 409 when the incident is resolved."""
-    return await _change(request, incidents.acknowledge, incident_id, who, scope, body)
-
-
-@router.post("/incidents/{incident_id}/resolve")
-async def resolve_incident(
-    request: Request,
-    incident_id: IncidentId,
-    who: ManagerPrincipal,
-    scope: Scope,
-    body: Note | None = None,
-) -> dict[str, Any]:
-    """Resolve by hand: everyone alerted gets a resolution SMS. Idempotent."""
-    return await _change(request, incidents.resolve, incident_id, who, scope, body)
+_incident_change(
+    "ack",
+    incidents.acknowledge,
+    name="acknowledge_incident",
+    doc="""Acknowledge: stops time-based escalation and repeats; volume still escalates.
+    Idempotent; 409 when the incident is resolved.""",
+)
+_incident_change(
+    "resolve",
+    incidents.resolve,
+    name="resolve_incident",
+    doc="Resolve by hand: everyone alerted gets a resolution SMS. Idempotent.",
+)
 
 
 @router.get("/rules")
