@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable
 from datetime import date
 from typing import Any
 
@@ -55,13 +54,14 @@ def _version_fields(version: Version | None) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _refused(message: str) -> Iterator[None]:
-    """Answer 422 with every problem when the store refuses the configuration."""
+async def _stored(stored: Awaitable[Version], refused: str, **scope: Any) -> dict[str, Any]:
+    """Answer with the version `stored` writes, after the scope it is of; 422 with every
+    problem (and the message `refused`) when the store refuses the configuration."""
     try:
-        yield
+        version = await stored
     except ConfigRejected as exc:
-        raise ApiError(422, message, details=exc.problems) from None
+        raise ApiError(422, refused, details=exc.problems) from None
+    return {**scope, **_version_fields(version), **version.document}
 
 
 async def _require_center(session: AsyncSession, center_id: str) -> None:
@@ -88,9 +88,11 @@ async def put_indicators(
     body: LibraryPut, principal: AdminPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     """Store a new library version, in force from the center's next unsettled day."""
-    with _refused("the indicator library was refused"):
-        version = await store_library(session, body, created_by=principal.subject)
-    return {"center_id": body.center_id, **_version_fields(version), **version.document}
+    return await _stored(
+        store_library(session, body, created_by=principal.subject),
+        "the indicator library was refused",
+        center_id=body.center_id,
+    )
 
 
 @config_router.get("/config/tiers")
@@ -127,15 +129,13 @@ async def put_tiers(
     body: TiersPut, principal: AdminPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     """Store a new tiers version of the scope, in force from the center's next unsettled day."""
-    with _refused("the tiers were refused"):
-        version = await store_tiers(session, body, created_by=principal.subject)
-    return {
-        "center_id": body.center_id,
-        "department_id": body.department_id,
-        "owner_kind": body.owner_kind,
-        **_version_fields(version),
-        **version.document,
-    }
+    return await _stored(
+        store_tiers(session, body, created_by=principal.subject),
+        "the tiers were refused",
+        center_id=body.center_id,
+        department_id=body.department_id,
+        owner_kind=body.owner_kind,
+    )
 
 
 def _tier_json(tiers: Tiers, source: str) -> dict[str, Any]:
