@@ -1,7 +1,9 @@
 """The garden's web screens (domain.md §11): static pages under `/ui/` and their configuration.
 
 The pages (`web/agent.html`, `web/leader.html`) are plain HTML, CSS and ES modules: no
-build step. They hold no data, so they are served without credentials, like `/ui/config.json`
+build step. Each page file holds its `<body>`; the server puts the one `<head>` the pages share
+(`screen_head.html`: language, viewport, style sheet and the page's own module `js/<page>.js`)
+in front of it as it serves the page. They hold no data, so they are served without credentials, like `/ui/config.json`
 (where the rewards API is); every data call the pages make carries the bearer token the host
 platform hands them. The answers carry a Content-Security-Policy that lets the pages run
 only their own scripts and talk only to the garden and the rewards API.
@@ -9,12 +11,13 @@ only their own scripts and talk only to the garden and the rewards API.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -22,7 +25,14 @@ from starlette.types import Scope
 from services.garden.config import GardenSettings
 
 WEB: Final = Path(__file__).resolve().parent / "web"
+HEAD: Final = Path(__file__).resolve().parent / "screen_head.html"
 PREFIX: Final = "/ui"
+
+
+def page_document(page: Path) -> str:
+    """Return a page as served: the shared head (naming the page's own module) and its body."""
+    head = HEAD.read_text(encoding="utf-8").replace("{page}", page.stem)
+    return f"{head}{page.read_text(encoding='utf-8')}</html>\n"
 
 
 def origin_of(url: str) -> str:
@@ -54,11 +64,23 @@ def security_headers(rewards_url: str) -> dict[str, str]:
 
 
 class ScreenFiles(StaticFiles):
-    """Static files with the screens' security headers."""
+    """Static files with the screens' security headers; a page is served with the shared head."""
 
     def __init__(self, *, directory: Path, headers: dict[str, str]) -> None:
         super().__init__(directory=directory, html=True)
         self._headers = headers
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        file = Path(full_path)
+        if file.suffix == ".html" and file.resolve().parent == WEB:
+            return HTMLResponse(page_document(file), status_code=status_code)
+        return super().file_response(full_path, stat_result, scope, status_code)
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
