@@ -9,10 +9,12 @@ only in ways that build the same columns as before.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
 
 TIMESTAMP: Final = sa.DateTime(timezone=True)
 """`timestamptz`: every moment the services store."""
@@ -33,6 +35,22 @@ def required(type_: Any, **column: Any) -> Any:
 def optional(type_: Any) -> Any:
     """A nullable column of `type_`, None until set."""
     return Field(default=None, sa_column=sa.Column(type_, nullable=True))
+
+
+class DocumentVersion(SQLModel):
+    """The columns of a versioned document (a center's configuration, library or tiers): the
+    day it takes effect, the document, who stored it and when. A change is a new row; the
+    table adds its `id` (`row_id()`) and the scope the document is for."""
+
+    effective_from: date = Field(sa_type=sa.Date, nullable=False)
+    document: dict[str, Any] = Field(sa_type=JSONB, nullable=False)
+    created_by: str = Field(sa_type=sa.Text, nullable=False)
+    created_at: datetime | None = Field(
+        default=None,
+        sa_type=TIMESTAMP,
+        nullable=False,
+        sa_column_kwargs={"server_default": sa.func.now()},
+    )
 
 
 # --- migrations -----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.models import timestamp_now
-from shared.tables import optional, required, row_id
+from shared.tables import DocumentVersion, optional, required, row_id
 
 NAME = 128
 """Longest owner id, unit id, indicator code or fruit kind (the contracts' `Name`)."""
@@ -168,7 +168,7 @@ class GardenMember(SQLModel, table=True):
     updated_at: datetime | None = timestamp_now()
 
 
-class GardenConfigVersion(SQLModel, table=True):
+class GardenConfigVersion(DocumentVersion, table=True):
     """A center's garden configuration from `effective_from` on (admin `PUT /v1/config/garden`)."""
 
     __tablename__ = "garden_config_versions"
@@ -178,10 +178,6 @@ class GardenConfigVersion(SQLModel, table=True):
 
     id: int | None = row_id()
     center_id: str = _name()
-    effective_from: date = required(Date)
-    document: dict[str, Any] = required(JSONB)
-    created_by: str = required(Text)
-    created_at: datetime | None = timestamp_now()
 
 
 class GardenIdempotency(SQLModel, table=True):

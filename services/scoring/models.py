@@ -26,11 +26,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from shared.models import timestamp_now
-from shared.tables import optional, required, row_id
+from shared.tables import DocumentVersion, optional, required, row_id
 from shared.vocabulary import DEFAULT_TIMEZONE
 
 # =================================================================================================
@@ -137,7 +137,7 @@ class SettledDay(SQLModel, table=True):
     settled_at: datetime | None = timestamp_now()
 
 
-class LibraryVersion(SQLModel, table=True):
+class LibraryVersion(DocumentVersion, table=True):
     """A center's indicator library and settings, in force from `effective_from` on."""
 
     __tablename__ = "scoring_library_versions"
@@ -147,13 +147,9 @@ class LibraryVersion(SQLModel, table=True):
 
     id: int | None = row_id()
     center_id: str = Field(sa_column=_id_column(references="scoring_centers.id"))
-    effective_from: date = required(Date)
-    document: dict[str, Any] = required(JSONB)
-    created_by: str = required(Text)
-    created_at: datetime | None = timestamp_now()
 
 
-class TierVersion(SQLModel, table=True):
+class TierVersion(DocumentVersion, table=True):
     """Tiers of one scope (center, optional department, owner kind) from `effective_from` on."""
 
     __tablename__ = "scoring_tier_versions"
@@ -172,10 +168,6 @@ class TierVersion(SQLModel, table=True):
         sa_column=Column(String(ID_LENGTH), ForeignKey("scoring_departments.id"), nullable=True),
     )
     owner_kind: str = required(Text)
-    effective_from: date = required(Date)
-    document: dict[str, Any] = required(JSONB)
-    created_by: str = required(Text)
-    created_at: datetime | None = timestamp_now()
 
 
 # ============================================ end of the organisation and configuration section
