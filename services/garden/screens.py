@@ -2,9 +2,11 @@
 
 The pages (`web/agent.html`, `web/leader.html`) are plain HTML, CSS and ES modules: no
 build step. Each page file holds its `<body>`; the server puts the one `<head>` the pages share
-(`screen_head.html`: language, viewport, style sheet and the page's own module `js/<page>.js`)
-in front of it as it serves the page. They hold no data, so they are served without credentials, like `/ui/config.json`
-(where the rewards API is); every data call the pages make carries the bearer token the host
+(`screen_parts/head.html`: language, viewport, style sheet and the page's own module
+`js/<page>.js`) in front of it, and a line `<!-- part: NAME -->` in it stands for the markup
+the pages share in `screen_parts/NAME.html` (the functions toolbar), as it serves the page.
+They hold no data, so they are served without credentials, like `/ui/config.json` (where
+the rewards API is); every data call the pages make carries the bearer token the host
 platform hands them. The answers carry a Content-Security-Policy that lets the pages run
 only their own scripts and talk only to the garden and the rewards API.
 """
@@ -12,7 +14,9 @@ only their own scripts and talk only to the garden and the rewards API.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from textwrap import indent
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -25,14 +29,24 @@ from starlette.types import Scope
 from services.garden.config import GardenSettings
 
 WEB: Final = Path(__file__).resolve().parent / "web"
-HEAD: Final = Path(__file__).resolve().parent / "screen_head.html"
+PARTS: Final = Path(__file__).resolve().parent / "screen_parts"
 PREFIX: Final = "/ui"
+_PART: Final = re.compile(r"^(?P<indent> *)<!-- part: (?P<name>[a-z]+) -->\n", re.MULTILINE)
+
+
+def _part(name: str) -> str:
+    return (PARTS / f"{name}.html").read_text(encoding="utf-8")
 
 
 def page_document(page: Path) -> str:
-    """Return a page as served: the shared head (naming the page's own module) and its body."""
-    head = HEAD.read_text(encoding="utf-8").replace("{page}", page.stem)
-    return f"{head}{page.read_text(encoding='utf-8')}</html>\n"
+    """Return a page as served: the shared head (naming the page's own module), then its body
+    with each `<!-- part: NAME -->` line replaced by that shared part at the line's indent."""
+    head = _part("head").replace("{page}", page.stem)
+    body = _PART.sub(
+        lambda found: indent(_part(found["name"]), found["indent"]),
+        page.read_text(encoding="utf-8"),
+    )
+    return f"{head}{body}</html>\n"
 
 
 def origin_of(url: str) -> str:

@@ -106,8 +106,8 @@ def test_both_languages_have_every_text_the_pages_use() -> None:
     assert list(zh) == list(en)
     assert all(v.strip() for v in [*zh.values(), *en.values()])
     used: set[str] = set()
-    for source in [*(WEB / "js").glob("*.js"), *WEB.glob("*.html")]:
-        text = source.read_text()
+    scripts = [source.read_text() for source in (WEB / "js").glob("*.js")]
+    for text in [*scripts, *(page_document(page) for page in WEB.glob("*.html"))]:
         used |= set(re.findall(r"\bt\(\"([a-zA-Z0-9_.]+)\"", text))
         used |= set(re.findall(r"data-i18n(?:-label)?=\"([a-zA-Z0-9_.]+)\"", text))
         used |= set(re.findall(r"data-title=\"([a-zA-Z0-9_.]+)\"", text))
@@ -123,6 +123,7 @@ def test_every_page_declares_its_language_and_phone_viewport() -> None:
         assert (WEB / "js" / f"{page.stem}.js").is_file(), page.name
         assert text.count("<head>") == 1 and text.count("<body") == 1, page.name
         assert text.rstrip().endswith("</body>\n</html>"), page.name
+        assert "<!-- part:" not in text, page.name  # every shared part put in
         assert "<script>" not in text and "style=" not in text, page.name  # the policy forbids them
 
 
@@ -134,6 +135,9 @@ async def test_a_page_is_served_with_the_shared_head_and_its_own_module() -> Non
     assert pages[""].text == page_document(WEB / "index.html")
     assert pages["agent.html"].text == page_document(WEB / "agent.html")
     assert '<script type="module" src="js/leader.js">' in pages["leader.html"].text
+    for name in ("agent.html", "leader.html"):  # the shared toolbar, at its place in the header
+        assert '\n    <div class="functions" role="toolbar"' in pages[name].text
+        assert '\n      <button type="button" id="signout"' in pages[name].text
     for answer in pages.values():
         assert answer.headers["content-type"].startswith("text/html")
         assert "default-src 'none'" in answer.headers["content-security-policy"]
