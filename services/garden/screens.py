@@ -13,6 +13,7 @@ only their own scripts and talk only to the garden and the rewards API.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -22,8 +23,9 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 from services.garden.config import GardenSettings
@@ -92,9 +94,15 @@ class ScreenFiles(StaticFiles):
         status_code: int = 200,
     ) -> Response:
         file = Path(full_path)
-        if file.suffix == ".html" and file.resolve().parent == WEB:
-            return HTMLResponse(page_document(file), status_code=status_code)
-        return super().file_response(full_path, stat_result, scope, status_code)
+        if file.suffix != ".html" or file.resolve().parent != WEB:
+            return super().file_response(full_path, stat_result, scope, status_code)
+        document = page_document(file)
+        # As for a file: a client whose copy is current (If-None-Match) gets 304.
+        etag = f'"{hashlib.sha256(document.encode()).hexdigest()[:32]}"'
+        response = HTMLResponse(document, status_code=status_code, headers={"etag": etag})
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)

@@ -132,12 +132,16 @@ async def test_a_page_is_served_with_the_shared_head_and_its_own_module() -> Non
         pages = {
             name: await client.get(f"/ui/{name}") for name in ("", "agent.html", "leader.html")
         }
+        etag = pages["agent.html"].headers["etag"]
+        again = await client.get("/ui/agent.html", headers={"If-None-Match": etag})
     assert pages[""].text == page_document(WEB / "index.html")
     assert pages["agent.html"].text == page_document(WEB / "agent.html")
     assert '<script type="module" src="js/leader.js">' in pages["leader.html"].text
     for name in ("agent.html", "leader.html"):  # the shared toolbar, at its place in the header
         assert '\n    <div class="functions" role="toolbar"' in pages[name].text
         assert '\n      <button type="button" id="signout"' in pages[name].text
+    assert again.status_code == 304 and again.headers["etag"] == etag  # unchanged: not sent again
+    assert pages["leader.html"].headers["etag"] != etag
     for answer in pages.values():
         assert answer.headers["content-type"].startswith("text/html")
         assert "default-src 'none'" in answer.headers["content-security-policy"]
