@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.tables import row_id_column, timestamp_now_column
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -22,21 +24,17 @@ def upgrade() -> None:
         "processed_events",
         sa.Column("consumer", sa.String(64), primary_key=True),
         sa.Column("event_id", sa.String(160), primary_key=True),
-        sa.Column(
-            "processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        timestamp_now_column("processed_at"),
     )
     op.create_table(
         "outbox",
-        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        row_id_column(),
         sa.Column("producer", sa.String(64), nullable=False),
         sa.Column("topic", sa.String(249), nullable=False),
         sa.Column("key", sa.LargeBinary, nullable=True),
         sa.Column("payload", sa.LargeBinary, nullable=False),
         sa.Column("headers", postgresql.JSONB, nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        timestamp_now_column("created_at"),
     )
     op.create_index("ix_outbox_producer_id", "outbox", ["producer", "id"])
 

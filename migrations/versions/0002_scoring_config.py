@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.tables import row_id_column, timestamp_now_column
+
 revision: str = "0002_scoring_config"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("scoring",)
@@ -30,9 +32,7 @@ def _unit_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.text("true")),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        timestamp_now_column("updated_at"),
     ]
 
 
@@ -41,9 +41,7 @@ def _version_columns() -> list[sa.Column[Any]]:
         sa.Column("effective_from", sa.Date, nullable=False),
         sa.Column("document", postgresql.JSONB, nullable=False),
         sa.Column("created_by", sa.Text, nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        timestamp_now_column("created_at"),
     ]
 
 
@@ -71,7 +69,7 @@ def upgrade() -> None:
     op.create_table("scoring_agents", _id("id", primary_key=True), *_unit_columns())
     op.create_table(
         "scoring_memberships",
-        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        row_id_column(),
         _id("agent_id", "scoring_agents.id"),
         _id("team_id", "scoring_teams.id"),
         sa.Column("valid_from", sa.Date, nullable=False),
@@ -95,13 +93,11 @@ def upgrade() -> None:
         "scoring_settled_days",
         sa.Column("center_id", sa.Text, primary_key=True),
         sa.Column("business_date", sa.Date, primary_key=True),
-        sa.Column(
-            "settled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        timestamp_now_column("settled_at"),
     )
     op.create_table(
         "scoring_library_versions",
-        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        row_id_column(),
         _id("center_id", "scoring_centers.id"),
         *_version_columns(),
     )
@@ -112,7 +108,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "scoring_tier_versions",
-        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        row_id_column(),
         _id("center_id", "scoring_centers.id"),
         sa.Column(
             "department_id", sa.String(ID), sa.ForeignKey("scoring_departments.id"), nullable=True

@@ -11,20 +11,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.tables import TIMESTAMP, row_id_column, timestamp_now_column
+
 revision: str = "0003_alerting"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("alerting",)
 depends_on: str | Sequence[str] | None = None
-
-TS = sa.DateTime(timezone=True)
-
-
-def _id() -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True)
-
-
-def _created(name: str = "created_at") -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, TS, nullable=False, server_default=sa.func.now())
 
 
 def upgrade() -> None:
@@ -32,7 +24,7 @@ def upgrade() -> None:
         "alert_complaint_buckets",
         sa.Column("category", sa.String(128), primary_key=True),
         sa.Column("region", sa.String(128), primary_key=True),
-        sa.Column("minute", TS, primary_key=True),
+        sa.Column("minute", TIMESTAMP, primary_key=True),
         sa.Column("filed", sa.Integer, nullable=False, server_default="0"),
         sa.Column("withdrawn", sa.Integer, nullable=False, server_default="0"),
     )
@@ -41,20 +33,20 @@ def upgrade() -> None:
         sa.Column("complaint_id", sa.String(128), primary_key=True),
         sa.Column("category", sa.String(128)),
         sa.Column("region", sa.String(128)),
-        sa.Column("minute", TS),
+        sa.Column("minute", TIMESTAMP),
         sa.Column("withdrawn", sa.Boolean, nullable=False, server_default="false"),
     )
     op.create_table(
         "alert_clocks",
         sa.Column("category", sa.String(128), primary_key=True),
-        sa.Column("watermark", TS, nullable=False),
-        sa.Column("observed_at", TS, nullable=False),
+        sa.Column("watermark", TIMESTAMP, nullable=False),
+        sa.Column("observed_at", TIMESTAMP, nullable=False),
     )
     op.create_table(
         "alert_series",
         sa.Column("category", sa.String(128), primary_key=True),
         sa.Column("region", sa.String(128), primary_key=True),
-        sa.Column("learned_through", TS, nullable=False),
+        sa.Column("learned_through", TIMESTAMP, nullable=False),
     )
     op.create_table(
         "alert_baselines",
@@ -66,25 +58,25 @@ def upgrade() -> None:
     )
     op.create_table(
         "alert_rule_sets",
-        _id(),
+        row_id_column(),
         sa.Column("document", postgresql.JSONB, nullable=False),
         sa.Column("updated_by", sa.String(128), nullable=False),
-        _created(),
+        timestamp_now_column("created_at"),
     )
     op.create_table(
         "alert_silences",
-        _id(),
+        row_id_column(),
         sa.Column("category", sa.String(128), nullable=False),
         sa.Column("region", sa.String(128), nullable=False),
-        sa.Column("starts_at", TS, nullable=False),
-        sa.Column("ends_at", TS, nullable=False),
+        sa.Column("starts_at", TIMESTAMP, nullable=False),
+        sa.Column("ends_at", TIMESTAMP, nullable=False),
         sa.Column("reason", sa.Text, nullable=False, server_default=""),
         sa.Column("created_by", sa.String(128), nullable=False),
-        _created(),
+        timestamp_now_column("created_at"),
     )
     op.create_table(
         "alert_incidents",
-        _id(),
+        row_id_column(),
         sa.Column("rule_id", sa.String(260), nullable=False),
         sa.Column("category", sa.String(128), nullable=False),
         sa.Column("region", sa.String(128), nullable=False),
@@ -92,13 +84,13 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("level", sa.SmallInteger, nullable=False),
         sa.Column("notified_level", sa.SmallInteger, nullable=False),
-        sa.Column("opened_at", TS, nullable=False),
-        sa.Column("last_notified_at", TS),
+        sa.Column("opened_at", TIMESTAMP, nullable=False),
+        sa.Column("last_notified_at", TIMESTAMP),
         sa.Column("repeats", sa.Integer, nullable=False),
-        sa.Column("acknowledged_at", TS),
+        sa.Column("acknowledged_at", TIMESTAMP),
         sa.Column("acknowledged_by", sa.String(128)),
-        sa.Column("below_since", TS),
-        sa.Column("resolved_at", TS),
+        sa.Column("below_since", TIMESTAMP),
+        sa.Column("resolved_at", TIMESTAMP),
         sa.Column("resolved_by", sa.String(128)),
         sa.Column("resolution", sa.String(16)),
         sa.Column("last_count", sa.Integer, nullable=False),
@@ -107,8 +99,8 @@ def upgrade() -> None:
         sa.Column("threshold", sa.Integer, nullable=False),
         sa.Column("silenced", sa.Boolean, nullable=False),
         sa.Column("window_minutes", sa.Integer, nullable=False),
-        _created(),
-        _created("updated_at"),
+        timestamp_now_column("created_at"),
+        timestamp_now_column("updated_at"),
     )
     op.create_index(
         "ux_alert_incidents_active",
@@ -120,24 +112,24 @@ def upgrade() -> None:
     op.create_index("ix_alert_incidents_status", "alert_incidents", ["status", "id"])
     op.create_table(
         "alert_incident_events",
-        _id(),
+        row_id_column(),
         sa.Column(
             "incident_id", sa.BigInteger, sa.ForeignKey("alert_incidents.id"), nullable=False
         ),
         sa.Column("kind", sa.String(32), nullable=False),
-        sa.Column("at", TS, nullable=False),
+        sa.Column("at", TIMESTAMP, nullable=False),
         sa.Column("level", sa.SmallInteger, nullable=False),
         sa.Column("count", sa.Integer, nullable=False),
         sa.Column("actor", sa.String(128)),
         sa.Column("detail", postgresql.JSONB, nullable=False),
-        _created("recorded_at"),
+        timestamp_now_column("recorded_at"),
     )
     op.create_index(
         "ix_alert_incident_events_incident", "alert_incident_events", ["incident_id", "id"]
     )
     op.create_table(
         "alert_sms",
-        _id(),
+        row_id_column(),
         sa.Column(
             "incident_id", sa.BigInteger, sa.ForeignKey("alert_incidents.id"), nullable=False
         ),
@@ -148,16 +140,16 @@ def upgrade() -> None:
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("next_attempt_at", TS, nullable=False),
-        sa.Column("lease_until", TS),
+        sa.Column("next_attempt_at", TIMESTAMP, nullable=False),
+        sa.Column("lease_until", TIMESTAMP),
         sa.Column("provider", sa.String(16)),
         sa.Column("provider_message_id", sa.String(128)),
         sa.Column("last_error", sa.Text),
-        sa.Column("detected_at", TS),
-        _created(),
-        sa.Column("sent_at", TS),
-        sa.Column("delivered_at", TS),
-        sa.Column("failed_at", TS),
+        sa.Column("detected_at", TIMESTAMP),
+        timestamp_now_column("created_at"),
+        sa.Column("sent_at", TIMESTAMP),
+        sa.Column("delivered_at", TIMESTAMP),
+        sa.Column("failed_at", TIMESTAMP),
         sa.UniqueConstraint("incident_id", "level", "kind", "phone", name="ux_alert_sms_once"),
     )
     op.create_index(

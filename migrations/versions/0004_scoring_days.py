@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from shared.tables import timestamp_now_column
+
 revision: str = "0004_scoring_days"
 down_revision: str | None = "0002_scoring_config"
 branch_labels: str | Sequence[str] | None = None
@@ -97,9 +99,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("settled", sa.Boolean, nullable=False),
         sa.Column("revision", sa.BigInteger, nullable=False),
-        sa.Column(
-            "computed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        timestamp_now_column("computed_at"),
     )
     op.create_index("ix_scoring_results_day", "scoring_results", ["business_date", "owner_kind"])
 

@@ -12,19 +12,16 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.tables import row_id_column, timestamp_now_column
+
 revision: str = "0007_garden"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("garden",)
 depends_on: str | Sequence[str] | None = None
 
-TS = sa.DateTime(timezone=True)
 NAME = 128
 ENTRY_ID = 256
 OWNER_KINDS = "owner_kind IN ('agent', 'team', 'department', 'center')"
-
-
-def _now(name: str) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, TS, nullable=False, server_default=sa.func.now())
 
 
 def _plant_key() -> list[sa.Column]:  # type: ignore[type-arg]
@@ -32,6 +29,17 @@ def _plant_key() -> list[sa.Column]:  # type: ignore[type-arg]
         sa.Column("owner_kind", sa.String(16), primary_key=True),
         sa.Column("owner_id", sa.String(NAME), primary_key=True),
         sa.Column("indicator", sa.String(NAME), primary_key=True),
+    ]
+
+
+def _plant_day_score() -> list[sa.Column]:  # type: ignore[type-arg]
+    """A plant's score on one business day: a settled day's and a preview's columns."""
+    return [
+        *_plant_key(),
+        sa.Column("business_date", sa.Date, primary_key=True),
+        sa.Column("points", sa.Float, nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False),
     ]
 
 
@@ -50,7 +58,7 @@ def upgrade() -> None:
         sa.Column("fruit_ripened", sa.Integer, nullable=False),
         sa.Column("fruit_harvested", sa.Integer, nullable=False),
         sa.Column("last_rated", sa.Date),
-        _now("updated_at"),
+        timestamp_now_column("updated_at"),
         sa.CheckConstraint(OWNER_KINDS, name="ck_garden_plants_owner_kind"),
     )
     op.create_index("ix_garden_plants_center", "garden_plants", ["center_id"])
@@ -59,20 +67,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "garden_plant_days",
-        *_plant_key(),
-        sa.Column("business_date", sa.Date, primary_key=True),
-        sa.Column("points", sa.Float, nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
+        *_plant_day_score(),
         sa.Column("fruit", sa.String(NAME)),
     )
     op.create_table(
         "garden_previews",
-        *_plant_key(),
-        sa.Column("business_date", sa.Date, primary_key=True),
-        sa.Column("points", sa.Float, nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
+        *_plant_day_score(),
     )
     op.create_table(
         "garden_timeline",
@@ -84,7 +84,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("business_date", sa.Date, nullable=False),
         sa.Column("detail", postgresql.JSONB, nullable=False),
-        _now("recorded_at"),
+        timestamp_now_column("recorded_at"),
     )
     op.create_index(
         "ix_garden_timeline_owner", "garden_timeline", ["owner_kind", "owner_id", "seq"]
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("trigger", sa.String(16), nullable=False),
         sa.Column("harvested_by", sa.String(NAME)),
         sa.Column("business_date", sa.Date, nullable=False),
-        _now("harvested_at"),
+        timestamp_now_column("harvested_at"),
         sa.CheckConstraint("trigger IN ('owner', 'automatic')", name="ck_garden_harvests_trigger"),
     )
     op.create_index(
@@ -119,7 +119,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(NAME)),
         sa.Column("name", sa.Text),
         sa.Column("as_of", sa.Date, nullable=False),
-        _now("updated_at"),
+        timestamp_now_column("updated_at"),
         sa.CheckConstraint(OWNER_KINDS, name="ck_garden_members_owner_kind"),
     )
     op.create_index("ix_garden_members_team", "garden_members", ["team_id"])
@@ -127,12 +127,12 @@ def upgrade() -> None:
     op.create_index("ix_garden_members_center", "garden_members", ["center_id"])
     op.create_table(
         "garden_config_versions",
-        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        row_id_column(),
         sa.Column("center_id", sa.String(NAME), nullable=False),
         sa.Column("effective_from", sa.Date, nullable=False),
         sa.Column("document", postgresql.JSONB, nullable=False),
         sa.Column("created_by", sa.Text, nullable=False),
-        _now("created_at"),
+        timestamp_now_column("created_at"),
     )
     op.create_index(
         "ix_garden_config_versions_lookup",
@@ -147,7 +147,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("status", sa.SmallInteger, nullable=False),
         sa.Column("response", postgresql.JSONB, nullable=False),
-        _now("created_at"),
+        timestamp_now_column("created_at"),
     )
     op.create_index("ix_garden_idempotency_age", "garden_idempotency", ["created_at"])
 

@@ -11,16 +11,12 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.tables import TIMESTAMP, row_id_column, timestamp_now_column
+
 revision: str = "0008_rewards"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("rewards",)
 depends_on: str | Sequence[str] | None = None
-
-TS = sa.DateTime(timezone=True)
-
-
-def _now(name: str) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, TS, nullable=False, server_default=sa.func.now())
 
 
 def _text(name: str, length: int, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
@@ -30,7 +26,7 @@ def _text(name: str, length: int, nullable: bool = False) -> sa.Column:  # type:
 def upgrade() -> None:
     op.create_table(
         "rewards_ledger",
-        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        row_id_column(),
         _text("owner_kind", 16),
         _text("owner_id", 128),
         _text("fruit", 32),
@@ -40,7 +36,7 @@ def upgrade() -> None:
         _text("reason", 500),
         _text("actor", 128),
         _text("reference", 256),
-        _now("recorded_at"),
+        timestamp_now_column("recorded_at"),
         sa.Column("business_date", sa.Date, nullable=True),
         _text("center_id", 128, nullable=True),
         _text("team_id", 128, nullable=True),
@@ -57,7 +53,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.String(128), primary_key=True),
         sa.Column("fruit", sa.String(32), primary_key=True),
         sa.Column("balance", sa.Integer, nullable=False),
-        _now("updated_at"),
+        timestamp_now_column("updated_at"),
         sa.CheckConstraint("balance >= 0", name="ck_rewards_balances_not_negative"),
     )
     op.create_table(
@@ -65,8 +61,8 @@ def upgrade() -> None:
         sa.Column("prize_id", sa.String(64), primary_key=True),
         sa.Column("document", postgresql.JSONB, nullable=False),
         sa.Column("stock", sa.Integer, nullable=True),
-        _now("created_at"),
-        _now("updated_at"),
+        timestamp_now_column("created_at"),
+        timestamp_now_column("updated_at"),
         _text("updated_by", 128),
         sa.CheckConstraint("stock >= 0", name="ck_rewards_prizes_stock"),
     )
@@ -83,18 +79,18 @@ def upgrade() -> None:
         _text("status", 16),
         _text("idempotency_key", 200),
         _text("requested_fruit", 32, nullable=True),
-        sa.Column("requested_at", TS, nullable=False),
+        sa.Column("requested_at", TIMESTAMP, nullable=False),
         _text("requested_by", 128),
         *(
             column
             for step in ("approved", "fulfilled", "rejected", "cancelled")
             for column in (
-                sa.Column(f"{step}_at", TS, nullable=True),
+                sa.Column(f"{step}_at", TIMESTAMP, nullable=True),
                 _text(f"{step}_by", 128, nullable=True),
             )
         ),
         _text("reason", 500, nullable=True),
-        sa.Column("changed_at", TS, nullable=False),
+        sa.Column("changed_at", TIMESTAMP, nullable=False),
         _text("changed_by", 128),
     )
     op.create_index(
@@ -119,9 +115,9 @@ def upgrade() -> None:
         sa.Column("amount_fen", sa.BigInteger, nullable=False),
         sa.Column("minimum", sa.Integer, nullable=False),
         _text("status", 16),
-        _now("created_at"),
+        timestamp_now_column("created_at"),
         _text("created_by", 128),
-        sa.Column("closed_at", TS, nullable=True),
+        sa.Column("closed_at", TIMESTAMP, nullable=True),
         _text("closed_by", 128, nullable=True),
         sa.Column("final_shares", postgresql.JSONB, nullable=True),
         sa.CheckConstraint("status IN ('open', 'closed')", name="ck_rewards_funds_status"),

@@ -12,19 +12,16 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from shared.tables import TIMESTAMP, row_id_column, timestamp_now_column
+
 revision: str = "0009_campaigns"
 down_revision: str | None = "0007_garden"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TS = sa.DateTime(timezone=True)
 NAME = 128
 CAMPAIGN_ID = 64
 CLASSES = "IN ('A', 'B', 'C', 'unrated')"
-
-
-def _now(name: str) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(name, TS, nullable=False, server_default=sa.func.now())
 
 
 def _campaign_id(primary_key: bool = True) -> sa.Column:  # type: ignore[type-arg]
@@ -49,9 +46,9 @@ def upgrade() -> None:
         sa.Column("goal", postgresql.JSONB, nullable=False),
         sa.Column("start", postgresql.JSONB, nullable=False),
         sa.Column("created_by", sa.String(NAME), nullable=False),
-        _now("created_at"),
+        timestamp_now_column("created_at"),
         sa.Column("last_recorded", sa.Date),
-        sa.Column("ended_at", TS),
+        sa.Column("ended_at", TIMESTAMP),
         sa.Column("result", postgresql.JSONB),
         sa.Column("result_digest", sa.String(64)),
         sa.CheckConstraint(
@@ -86,20 +83,20 @@ def upgrade() -> None:
         sa.Column("members", postgresql.JSONB, nullable=False),
         sa.Column("moves", postgresql.JSONB, nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
-        _now("recorded_at"),
+        timestamp_now_column("recorded_at"),
     )
     op.create_table(
         "garden_campaign_countermeasures",
-        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        row_id_column(),
         _campaign_id(primary_key=False),
         sa.Column("what", sa.Text, nullable=False),
         sa.Column("who", sa.Text, nullable=False),
         sa.Column("check_on", sa.Date, nullable=False),
         sa.Column("done", sa.Boolean, nullable=False),
-        sa.Column("done_at", TS),
+        sa.Column("done_at", TIMESTAMP),
         sa.Column("done_by", sa.String(NAME)),
         sa.Column("created_by", sa.String(NAME), nullable=False),
-        _now("created_at"),
+        timestamp_now_column("created_at"),
     )
     op.create_index(
         "ix_garden_campaign_countermeasures_campaign",

@@ -17,7 +17,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     SmallInteger,
@@ -30,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.models import timestamp_now
+from shared.tables import required, row_id
 
 
 def _ts(nullable: bool = False, **kw: Any) -> Any:
@@ -88,8 +88,8 @@ class BaselineRow(SQLModel, table=True):
     category: str = Field(sa_column=Column(String(128), primary_key=True))
     region: str = Field(sa_column=Column(String(128), primary_key=True))
     hour_of_week: int = Field(sa_column=Column(SmallInteger, primary_key=True))
-    per_hour: float = Field(sa_column=Column(Float, nullable=False))
-    samples: int = Field(sa_column=Column(Integer, nullable=False))
+    per_hour: float = required(Float)
+    samples: int = required(Integer)
 
 
 class RuleSet(SQLModel, table=True):
@@ -97,11 +97,9 @@ class RuleSet(SQLModel, table=True):
 
     __tablename__ = "alert_rule_sets"
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
-    document: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    updated_by: str = Field(sa_column=Column(String(128), nullable=False))
+    id: int | None = row_id()
+    document: dict[str, Any] = required(JSONB)
+    updated_by: str = required(String(128))
     created_at: datetime | None = timestamp_now()
 
 
@@ -110,15 +108,13 @@ class SilenceRow(SQLModel, table=True):
 
     __tablename__ = "alert_silences"
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
-    category: str = Field(sa_column=Column(String(128), nullable=False))
-    region: str = Field(sa_column=Column(String(128), nullable=False))
+    id: int | None = row_id()
+    category: str = required(String(128))
+    region: str = required(String(128))
     starts_at: datetime = _ts()
     ends_at: datetime = _ts()
     reason: str = Field(sa_column=Column(Text, nullable=False, server_default=""))
-    created_by: str = Field(sa_column=Column(String(128), nullable=False))
+    created_by: str = required(String(128))
     created_at: datetime | None = timestamp_now()
 
 
@@ -137,31 +133,29 @@ class IncidentRow(SQLModel, table=True):
         Index("ix_alert_incidents_status", "status", "id"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
-    rule_id: str = Field(sa_column=Column(String(260), nullable=False))
-    category: str = Field(sa_column=Column(String(128), nullable=False))
-    region: str = Field(sa_column=Column(String(128), nullable=False))
-    department: str = Field(sa_column=Column(String(128), nullable=False))
-    status: str = Field(sa_column=Column(String(16), nullable=False))
-    level: int = Field(sa_column=Column(SmallInteger, nullable=False))
-    notified_level: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    id: int | None = row_id()
+    rule_id: str = required(String(260))
+    category: str = required(String(128))
+    region: str = required(String(128))
+    department: str = required(String(128))
+    status: str = required(String(16))
+    level: int = required(SmallInteger)
+    notified_level: int = required(SmallInteger)
     opened_at: datetime = _ts()
     last_notified_at: datetime | None = _ts(nullable=True)
-    repeats: int = Field(sa_column=Column(Integer, nullable=False))
+    repeats: int = required(Integer)
     acknowledged_at: datetime | None = _ts(nullable=True)
     acknowledged_by: str | None = Field(default=None, sa_column=Column(String(128)))
     below_since: datetime | None = _ts(nullable=True)
     resolved_at: datetime | None = _ts(nullable=True)
     resolved_by: str | None = Field(default=None, sa_column=Column(String(128)))
     resolution: str | None = Field(default=None, sa_column=Column(String(16)))
-    last_count: int = Field(sa_column=Column(Integer, nullable=False))
-    peak_count: int = Field(sa_column=Column(Integer, nullable=False))
-    baseline: float = Field(sa_column=Column(Float, nullable=False))
-    threshold: int = Field(sa_column=Column(Integer, nullable=False))
-    silenced: bool = Field(sa_column=Column(Boolean, nullable=False))
-    window_minutes: int = Field(sa_column=Column(Integer, nullable=False))
+    last_count: int = required(Integer)
+    peak_count: int = required(Integer)
+    baseline: float = required(Float)
+    threshold: int = required(Integer)
+    silenced: bool = required(Boolean)
+    window_minutes: int = required(Integer)
     created_at: datetime | None = timestamp_now()
     updated_at: datetime | None = timestamp_now()
 
@@ -172,18 +166,16 @@ class IncidentEventRow(SQLModel, table=True):
     __tablename__ = "alert_incident_events"
     __table_args__ = (Index("ix_alert_incident_events_incident", "incident_id", "id"),)
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     incident_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("alert_incidents.id"), nullable=False)
     )
-    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    kind: str = required(String(32))
     at: datetime = _ts()
-    level: int = Field(sa_column=Column(SmallInteger, nullable=False))
-    count: int = Field(sa_column=Column(Integer, nullable=False))
+    level: int = required(SmallInteger)
+    count: int = required(Integer)
     actor: str | None = Field(default=None, sa_column=Column(String(128)))
-    detail: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    detail: dict[str, Any] = required(JSONB)
     recorded_at: datetime | None = timestamp_now()
 
 
@@ -206,18 +198,16 @@ class SmsMessage(SQLModel, table=True):
         Index("ix_alert_sms_incident", "incident_id", "id"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     incident_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("alert_incidents.id"), nullable=False)
     )
-    level: int = Field(sa_column=Column(SmallInteger, nullable=False))
-    kind: str = Field(sa_column=Column(String(32), nullable=False))
-    phone: str = Field(sa_column=Column(String(32), nullable=False))
-    recipient: str = Field(sa_column=Column(String(128), nullable=False))
-    body: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(sa_column=Column(String(16), nullable=False))
+    level: int = required(SmallInteger)
+    kind: str = required(String(32))
+    phone: str = required(String(32))
+    recipient: str = required(String(128))
+    body: str = required(Text)
+    status: str = required(String(16))
     attempts: int = Field(sa_column=Column(Integer, nullable=False, server_default="0"))
     next_attempt_at: datetime = _ts()
     lease_until: datetime | None = _ts(nullable=True)

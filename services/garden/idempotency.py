@@ -1,5 +1,5 @@
-"""Idempotency keys of harvest requests: a retried request with the same key gets the first
-answer; the same key on a different request is refused."""
+"""Idempotency keys of write requests (a harvest, a new campaign): a retried request with the
+same key gets the first answer; the same key on a different request is refused."""
 
 from __future__ import annotations
 

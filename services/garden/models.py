@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.models import timestamp_now
+from shared.tables import DocumentVersion, optional, required, row_id
 
 NAME = 128
 """Longest owner id, unit id, indicator code or fruit kind (the contracts' `Name`)."""
@@ -45,10 +46,6 @@ def _name(*, primary_key: bool = False, nullable: bool = False) -> Any:
 
 def _optional_name() -> Any:
     return Field(default=None, sa_column=Column(String(NAME), nullable=True))
-
-
-def _column(type_: Any, *, nullable: bool = False) -> Any:
-    return Field(sa_column=Column(type_, nullable=nullable))
 
 
 class GardenPlant(SQLModel, table=True):
@@ -68,13 +65,13 @@ class GardenPlant(SQLModel, table=True):
     department_id: str | None = _optional_name()
     team_id: str | None = _optional_name()
     fruit: str | None = _optional_name()
-    stage: int = _column(SmallInteger)
-    growth: float = _column(Float)
-    state: str = Field(sa_column=Column(String(16), nullable=False))
-    cycle: int = _column(Integer)
-    fruit_ripened: int = _column(Integer)
-    fruit_harvested: int = _column(Integer)
-    last_rated: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    stage: int = required(SmallInteger)
+    growth: float = required(Float)
+    state: str = required(String(16))
+    cycle: int = required(Integer)
+    fruit_ripened: int = required(Integer)
+    fruit_harvested: int = required(Integer)
+    last_rated: date | None = optional(Date)
     updated_at: datetime | None = timestamp_now()
 
 
@@ -96,7 +93,7 @@ class GardenPlantDay(_PlantDayScore, table=True):
     __tablename__ = "garden_plant_days"
 
     fruit: str | None = _optional_name()
-    value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    value: float | None = optional(Float)
     """The indicator's value that day (None when nothing could be measured)."""
 
 
@@ -116,12 +113,12 @@ class GardenTimelineEntry(SQLModel, table=True):
     seq: int | None = Field(
         default=None, sa_column=Column(BigInteger, Identity(always=True), nullable=False)
     )
-    owner_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    owner_kind: str = required(String(16))
     owner_id: str = _name()
     indicator: str = _name()
-    kind: str = Field(sa_column=Column(String(32), nullable=False))
-    business_date: date = _column(Date)
-    detail: dict[str, Any] = _column(JSONB)
+    kind: str = required(String(32))
+    business_date: date = required(Date)
+    detail: dict[str, Any] = required(JSONB)
     recorded_at: datetime | None = timestamp_now()
 
 
@@ -136,17 +133,17 @@ class GardenHarvest(SQLModel, table=True):
     )
 
     harvest_id: str = Field(sa_column=Column(String(ENTRY_ID), primary_key=True))
-    owner_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    owner_kind: str = required(String(16))
     owner_id: str = _name()
     indicator: str = _name()
     center_id: str = _name()
     fruit: str = _name()
-    first_fruit: int = _column(Integer)
-    through_fruit: int = _column(Integer)
-    count: int = _column(Integer)
-    trigger: str = Field(sa_column=Column(String(16), nullable=False))
+    first_fruit: int = required(Integer)
+    through_fruit: int = required(Integer)
+    count: int = required(Integer)
+    trigger: str = required(String(16))
     harvested_by: str | None = _optional_name()
-    business_date: date = _column(Date)
+    business_date: date = required(Date)
     harvested_at: datetime | None = timestamp_now()
 
 
@@ -166,12 +163,12 @@ class GardenMember(SQLModel, table=True):
     center_id: str = _name()
     department_id: str | None = _optional_name()
     team_id: str | None = _optional_name()
-    name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    as_of: date = _column(Date)
+    name: str | None = optional(Text)
+    as_of: date = required(Date)
     updated_at: datetime | None = timestamp_now()
 
 
-class GardenConfigVersion(SQLModel, table=True):
+class GardenConfigVersion(DocumentVersion, table=True):
     """A center's garden configuration from `effective_from` on (admin `PUT /v1/config/garden`)."""
 
     __tablename__ = "garden_config_versions"
@@ -179,14 +176,8 @@ class GardenConfigVersion(SQLModel, table=True):
         Index("ix_garden_config_versions_lookup", "center_id", "effective_from", "id"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     center_id: str = _name()
-    effective_from: date = _column(Date)
-    document: dict[str, Any] = _column(JSONB)
-    created_by: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime | None = timestamp_now()
 
 
 class GardenIdempotency(SQLModel, table=True):
@@ -197,10 +188,10 @@ class GardenIdempotency(SQLModel, table=True):
 
     principal: str = Field(sa_column=Column(String(NAME), primary_key=True))
     key: str = Field(sa_column=Column(String(NAME), primary_key=True))
-    route: str = Field(sa_column=Column(Text, nullable=False))
-    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
-    status: int = _column(SmallInteger)
-    response: dict[str, Any] = _column(JSONB)
+    route: str = required(Text)
+    request_hash: str = required(String(64))
+    status: int = required(SmallInteger)
+    response: dict[str, Any] = required(JSONB)
     created_at: datetime | None = timestamp_now()
 
 
@@ -211,12 +202,6 @@ _CLASSES = "IN ('A', 'B', 'C', 'unrated')"
 
 def _campaign_id(*, primary_key: bool = True) -> Any:
     return Field(sa_column=Column(String(CAMPAIGN_ID), primary_key=primary_key, nullable=False))
-
-
-def _jsonb(*, nullable: bool = False) -> Any:
-    if nullable:
-        return Field(default=None, sa_column=Column(JSONB, nullable=True))
-    return Field(sa_column=Column(JSONB, nullable=False))
 
 
 class GardenCampaign(SQLModel, table=True):
@@ -240,25 +225,25 @@ class GardenCampaign(SQLModel, table=True):
     seq: int | None = Field(
         default=None, sa_column=Column(BigInteger, Identity(always=True), nullable=False)
     )
-    name: str = Field(sa_column=Column(Text, nullable=False))
+    name: str = required(Text)
     indicator: str = _name()
-    unit_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    unit_kind: str = required(String(16))
     unit_id: str = _name()
     center_id: str = _name()
     department_id: str | None = _optional_name()
     team_id: str | None = _optional_name()
-    starts_on: date = _column(Date)
-    ends_on: date = _column(Date)
-    goal: dict[str, Any] = _jsonb()
-    start: dict[str, Any] = _jsonb()
+    starts_on: date = required(Date)
+    ends_on: date = required(Date)
+    goal: dict[str, Any] = required(JSONB)
+    start: dict[str, Any] = required(JSONB)
     created_by: str = _name()
     created_at: datetime | None = timestamp_now()
-    last_recorded: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    last_recorded: date | None = optional(Date)
     ended_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
-    result: dict[str, Any] | None = _jsonb(nullable=True)
-    result_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    result: dict[str, Any] | None = optional(JSONB)
+    result_digest: str | None = optional(String(64))
 
 
 class GardenCampaignMember(SQLModel, table=True):
@@ -272,10 +257,10 @@ class GardenCampaignMember(SQLModel, table=True):
 
     campaign_id: str = _campaign_id()
     agent_id: str = _name(primary_key=True)
-    name: str = Field(sa_column=Column(Text, nullable=False))
-    start_class: str = Field(sa_column=Column(String(16), nullable=False))
-    start_value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
-    start_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    name: str = required(Text)
+    start_class: str = required(String(16))
+    start_value: float | None = optional(Float)
+    start_date: date | None = optional(Date)
 
 
 class GardenCampaignDay(SQLModel, table=True):
@@ -286,11 +271,11 @@ class GardenCampaignDay(SQLModel, table=True):
 
     campaign_id: str = _campaign_id()
     business_date: date = Field(sa_column=Column(Date, primary_key=True))
-    classes: dict[str, Any] = _jsonb()
-    unit_value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
-    members: dict[str, Any] = _jsonb()
-    moves: list[Any] = _jsonb()
-    digest: str = Field(sa_column=Column(String(64), nullable=False))
+    classes: dict[str, Any] = required(JSONB)
+    unit_value: float | None = optional(Float)
+    members: dict[str, Any] = required(JSONB)
+    moves: list[Any] = required(JSONB)
+    digest: str = required(String(64))
     recorded_at: datetime | None = timestamp_now()
 
 
@@ -300,14 +285,12 @@ class GardenCampaignCountermeasure(SQLModel, table=True):
     __tablename__ = "garden_campaign_countermeasures"
     __table_args__ = (Index("ix_garden_campaign_countermeasures_campaign", "campaign_id", "id"),)
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     campaign_id: str = _campaign_id(primary_key=False)
-    what: str = Field(sa_column=Column(Text, nullable=False))
-    who: str = Field(sa_column=Column(Text, nullable=False))
-    check_on: date = _column(Date)
-    done: bool = _column(Boolean)
+    what: str = required(Text)
+    who: str = required(Text)
+    check_on: date = required(Date)
+    done: bool = required(Boolean)
     done_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

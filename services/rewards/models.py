@@ -18,7 +18,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Identity,
     Index,
     Integer,
     String,
@@ -28,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.models import timestamp_now
+from shared.tables import optional, required, row_id
 
 
 def _text(length: int, *, nullable: bool = False, **kw: Any) -> Any:
@@ -48,20 +48,18 @@ class LedgerEntryRow(SQLModel, table=True):
         Index("ix_rewards_ledger_credits", "kind", "business_date"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     owner_kind: str = _text(16)
     owner_id: str = _text(128)
     fruit: str = _text(32)
     kind: str = _text(16)
-    amount: int = Field(sa_column=Column(Integer, nullable=False))
-    balance: int = Field(sa_column=Column(Integer, nullable=False))
+    amount: int = required(Integer)
+    balance: int = required(Integer)
     reason: str = _text(500)
     actor: str = _text(128)
     reference: str = _text(256)
     recorded_at: datetime | None = timestamp_now()
-    business_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    business_date: date | None = optional(Date)
     """A credit's harvest day (in its center's zone); None for other kinds."""
     center_id: str | None = _text(128, nullable=True)
     team_id: str | None = _text(128, nullable=True)
@@ -77,7 +75,7 @@ class BalanceRow(SQLModel, table=True):
     owner_kind: str = Field(sa_column=Column(String(16), primary_key=True))
     owner_id: str = Field(sa_column=Column(String(128), primary_key=True))
     fruit: str = Field(sa_column=Column(String(32), primary_key=True))
-    balance: int = Field(sa_column=Column(Integer, nullable=False))
+    balance: int = required(Integer)
     updated_at: datetime | None = timestamp_now()
 
 
@@ -88,9 +86,9 @@ class PrizeRow(SQLModel, table=True):
     __table_args__ = (CheckConstraint("stock >= 0", name="ck_rewards_prizes_stock"),)
 
     prize_id: str = Field(sa_column=Column(String(64), primary_key=True))
-    document: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    document: dict[str, Any] = required(JSONB)
     """Every key of the prize document except `stock`, which is the counter below."""
-    stock: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    stock: int | None = optional(Integer)
     created_at: datetime | None = timestamp_now()
     updated_at: datetime | None = timestamp_now()
     updated_by: str = _text(128)
@@ -111,9 +109,9 @@ class RedemptionRow(SQLModel, table=True):
     owner_id: str = _text(128)
     prize_id: str = _text(64)
     fruit: str = _text(32)
-    price: int = Field(sa_column=Column(Integer, nullable=False))
-    needs_approval: bool = Field(sa_column=Column(Boolean, nullable=False))
-    stock_reserved: bool = Field(sa_column=Column(Boolean, nullable=False))
+    price: int = required(Integer)
+    needs_approval: bool = required(Boolean)
+    stock_reserved: bool = required(Boolean)
     status: str = _text(16)
     idempotency_key: str = _text(200)
     requested_fruit: str | None = _text(32, nullable=True)
@@ -145,10 +143,10 @@ class FundRow(SQLModel, table=True):
     scope_kind: str = _text(16)
     scope_id: str = _text(128)
     member_kind: str = _text(16)
-    start_date: date = Field(sa_column=Column(Date, nullable=False))
-    end_date: date = Field(sa_column=Column(Date, nullable=False))
-    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
-    minimum: int = Field(sa_column=Column(Integer, nullable=False))
+    start_date: date = required(Date)
+    end_date: date = required(Date)
+    amount_fen: int = required(BigInteger)
+    minimum: int = required(Integer)
     status: str = _text(16)
     created_at: datetime | None = timestamp_now()
     created_by: str = _text(128)

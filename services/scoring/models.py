@@ -19,7 +19,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     String,
@@ -27,10 +26,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 from shared.models import timestamp_now
+from shared.tables import DocumentVersion, optional, required, row_id
 from shared.vocabulary import DEFAULT_TIMEZONE
 
 # =================================================================================================
@@ -120,13 +120,11 @@ class OrgMembership(SQLModel, table=True):
         Index("ix_scoring_memberships_team", "team_id"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     agent_id: str = Field(sa_column=_id_column(references="scoring_agents.id"))
     team_id: str = Field(sa_column=_id_column(references="scoring_teams.id"))
-    valid_from: date = Field(sa_column=Column(Date, nullable=False))
-    valid_to: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    valid_from: date = required(Date)
+    valid_to: date | None = optional(Date)
 
 
 class SettledDay(SQLModel, table=True):
@@ -139,7 +137,7 @@ class SettledDay(SQLModel, table=True):
     settled_at: datetime | None = timestamp_now()
 
 
-class LibraryVersion(SQLModel, table=True):
+class LibraryVersion(DocumentVersion, table=True):
     """A center's indicator library and settings, in force from `effective_from` on."""
 
     __tablename__ = "scoring_library_versions"
@@ -147,17 +145,11 @@ class LibraryVersion(SQLModel, table=True):
         Index("ix_scoring_library_versions_lookup", "center_id", "effective_from", "id"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     center_id: str = Field(sa_column=_id_column(references="scoring_centers.id"))
-    effective_from: date = Field(sa_column=Column(Date, nullable=False))
-    document: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_by: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime | None = timestamp_now()
 
 
-class TierVersion(SQLModel, table=True):
+class TierVersion(DocumentVersion, table=True):
     """Tiers of one scope (center, optional department, owner kind) from `effective_from` on."""
 
     __tablename__ = "scoring_tier_versions"
@@ -169,19 +161,13 @@ class TierVersion(SQLModel, table=True):
         Index("ix_scoring_tier_versions_lookup", "center_id", "effective_from", "id"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
-    )
+    id: int | None = row_id()
     center_id: str = Field(sa_column=_id_column(references="scoring_centers.id"))
     department_id: str | None = Field(
         default=None,
         sa_column=Column(String(ID_LENGTH), ForeignKey("scoring_departments.id"), nullable=True),
     )
-    owner_kind: str = Field(sa_column=Column(Text, nullable=False))
-    effective_from: date = Field(sa_column=Column(Date, nullable=False))
-    document: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_by: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime | None = timestamp_now()
+    owner_kind: str = required(Text)
 
 
 # ============================================ end of the organisation and configuration section
@@ -244,10 +230,10 @@ class FcrCall(SQLModel, table=True):
     __table_args__ = (Index("ix_scoring_fcr_calls_caller", "caller_id", "answered_at"),)
 
     call_key: str = Field(sa_column=Column(String(200), primary_key=True))
-    caller_id: str = Field(sa_column=Column(String(128), nullable=False))
+    caller_id: str = required(String(128))
     answered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    agent_id: str = Field(sa_column=Column(String(128), nullable=False))
-    business_date: date = Field(sa_column=Column(Date, nullable=False))
+    agent_id: str = required(String(128))
+    business_date: date = required(Date)
     repeated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
 
 
@@ -257,7 +243,7 @@ class AgentCursor(SQLModel, table=True):
     __tablename__ = "scoring_agent_cursors"
 
     agent_id: str = Field(sa_column=Column(String(128), primary_key=True))
-    state: str = Field(sa_column=Column(String(16), nullable=False))
+    state: str = required(String(16))
     since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     entered_at_since: list[str] = Field(
         default_factory=list,
@@ -272,9 +258,9 @@ class ComplaintRecord(SQLModel, table=True):
     __tablename__ = "scoring_complaints"
 
     complaint_id: str = Field(sa_column=Column(String(128), primary_key=True))
-    agent_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
-    business_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    justified: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+    agent_id: str | None = optional(String(128))
+    business_date: date | None = optional(Date)
+    justified: bool | None = optional(Boolean)
     withdrawn: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     counted: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     last_update_at: datetime | None = Field(
@@ -314,11 +300,11 @@ class ScoreResult(SQLModel, table=True):
     owner_id: str = Field(sa_column=Column(String(128), primary_key=True))
     business_date: date = Field(sa_column=Column(Date, primary_key=True))
     indicator: str = Field(sa_column=Column(String(48), primary_key=True))
-    center_id: str = Field(sa_column=Column(String(128), nullable=False))
-    value: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    center_id: str = required(String(128))
+    value: float | None = optional(Float)
     sample: float = Field(default=0.0, sa_column=Column(Float, nullable=False))
     points: float = Field(default=0.0, sa_column=Column(Float, nullable=False))
-    state: str = Field(sa_column=Column(String(16), nullable=False))
+    state: str = required(String(16))
     settled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     revision: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     computed_at: datetime | None = timestamp_now()

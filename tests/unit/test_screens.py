@@ -15,7 +15,7 @@ import pytest
 from services.garden.app import create_app as garden_app
 from services.garden.config import GardenSettings
 from services.garden.reading import stored_day
-from services.garden.screens import WEB, security_headers
+from services.garden.screens import WEB, page_document, security_headers
 from services.rewards.app import create_app as rewards_app
 from services.rewards.config import RewardsSettings
 from shared.auth.tokens import TokenVerifier
@@ -106,8 +106,8 @@ def test_both_languages_have_every_text_the_pages_use() -> None:
     assert list(zh) == list(en)
     assert all(v.strip() for v in [*zh.values(), *en.values()])
     used: set[str] = set()
-    for source in [*(WEB / "js").glob("*.js"), *WEB.glob("*.html")]:
-        text = source.read_text()
+    scripts = [source.read_text() for source in (WEB / "js").glob("*.js")]
+    for text in [*scripts, *(page_document(page) for page in WEB.glob("*.html"))]:
         used |= set(re.findall(r"\bt\(\"([a-zA-Z0-9_.]+)\"", text))
         used |= set(re.findall(r"data-i18n(?:-label)?=\"([a-zA-Z0-9_.]+)\"", text))
         used |= set(re.findall(r"data-title=\"([a-zA-Z0-9_.]+)\"", text))
@@ -116,10 +116,35 @@ def test_both_languages_have_every_text_the_pages_use() -> None:
 
 def test_every_page_declares_its_language_and_phone_viewport() -> None:
     for page in WEB.glob("*.html"):
-        text = page.read_text()
-        assert '<html lang="zh-CN">' in text, page.name
+        text = page_document(page)
+        assert text.startswith('<!doctype html>\n<html lang="zh-CN">'), page.name
         assert 'name="viewport" content="width=device-width' in text, page.name
+        assert f'<script type="module" src="js/{page.stem}.js">' in text, page.name
+        assert (WEB / "js" / f"{page.stem}.js").is_file(), page.name
+        assert text.count("<head>") == 1 and text.count("<body") == 1, page.name
+        assert text.rstrip().endswith("</body>\n</html>"), page.name
+        assert "<!-- part:" not in text, page.name  # every shared part put in
         assert "<script>" not in text and "style=" not in text, page.name  # the policy forbids them
+
+
+async def test_a_page_is_served_with_the_shared_head_and_its_own_module() -> None:
+    async with _client(garden_app(GARDEN)) as client:
+        pages = {
+            name: await client.get(f"/ui/{name}") for name in ("", "agent.html", "leader.html")
+        }
+        etag = pages["agent.html"].headers["etag"]
+        again = await client.get("/ui/agent.html", headers={"If-None-Match": etag})
+    assert pages[""].text == page_document(WEB / "index.html")
+    assert pages["agent.html"].text == page_document(WEB / "agent.html")
+    assert '<script type="module" src="js/leader.js">' in pages["leader.html"].text
+    for name in ("agent.html", "leader.html"):  # the shared toolbar, at its place in the header
+        assert '\n    <div class="functions" role="toolbar"' in pages[name].text
+        assert '\n      <button type="button" id="signout"' in pages[name].text
+    assert again.status_code == 304 and again.headers["etag"] == etag  # unchanged: not sent again
+    assert pages["leader.html"].headers["etag"] != etag
+    for answer in pages.values():
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "default-src 'none'" in answer.headers["content-security-policy"]
 
 
 def test_the_links_sign_in_the_demo_agent_and_their_leader() -> None:

@@ -24,8 +24,8 @@ from services.garden.api.campaign_schemas import (
     Status,
 )
 from services.garden.api.deps import Call, CallContext, errors
-from services.garden.api.harvest import REPLAYED, IdempotencyKey
 from services.garden.api.http import conditional, decode_cursor, encode_cursor
+from services.garden.api.idempotent import IdempotencyKey, idempotent_write
 from services.garden.campaign_reading import (
     campaign_document,
     countermeasure_document,
@@ -40,11 +40,9 @@ from services.garden.domain.campaigns import (
     default_better,
 )
 from services.garden.domain.config import CORE_FRUITS
-from services.garden.idempotency import checked_key, fingerprint, reused_key
 from services.garden.reading import config_on
 from services.garden.repo import campaigns as store
 from services.garden.repo import countermeasures as plans
-from services.garden.repo import idempotency as answers
 from services.garden.repo.reads import Member
 from shared import sql
 from shared.auth.tokens import Principal, Role
@@ -158,16 +156,10 @@ async def create_campaign(
     reason when the period, goal, unit or indicator is refused."""
     _leader(call.principal)
     who, session = call.principal.subject, call.session
-    key = checked_key(idempotency_key)
     canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    request_hash = fingerprint("POST", call.request.url.path, canonical)
-    if key is not None:
-        await answers.hold_key(session, who, key)
-        first = await answers.stored_answer(session, who, key)
-        if first is not None:
-            if first.request_hash != request_hash:
-                raise reused_key()
-            return JSONResponse(first.response, first.status, headers={REPLAYED: "true"})
+    write = idempotent_write(call, idempotency_key, canonical)
+    if (first := await write.first_answer()) is not None:
+        return first
     unit = await _unit_in_reach(call, body.unit.kind, body.unit.id)
     problems = _period_problems(body) + await _unit_problems(call, body, unit)
     if problems:
@@ -185,21 +177,11 @@ async def create_campaign(
     row = await store.campaign(session, campaign_id)
     assert row is not None
     document = await campaign_document(session, row, call.today(unit.center_id))
-    if key is not None:
-        await answers.store_answer(
-            session,
-            who,
-            key,
-            route=f"POST {call.request.url.path}",
-            request_hash=request_hash,
-            status=201,
-            response=document,
-        )
+    response = await write.answer(background, document, 201)
     call.metrics.campaigns_started.inc()
     call.metrics.campaign_days_recorded.inc(recorded.days)
     call.metrics.campaigns_ended.inc(recorded.ended)
-    background.add_task(call.after_commit)
-    return JSONResponse(document, 201, headers={REPLAYED: "false"})
+    return response
 
 
 @router.get(

@@ -23,19 +23,31 @@ from shared.web import SessionDep, driver_read, read_connection, wall_clock
 T = TypeVar("T")
 
 
-@dataclass
-class CallContext:
-    """What every garden request carries."""
+class _Asked:
+    """What a garden request knows of its service and its moment: the settings, and the
+    business day of a center at the request's `now`."""
 
     request: Request
-    principal: Principal
-    session: AsyncSession
     now: datetime
 
     @property
     def settings(self) -> GardenSettings:
         settings: GardenSettings = self.request.app.state.settings
         return settings
+
+    def today(self, center_id: str | None) -> date:
+        """Return the business day of a center now."""
+        return self.now.astimezone(self.settings.zone_of(center_id)).date()
+
+
+@dataclass
+class CallContext(_Asked):
+    """What every garden request carries."""
+
+    request: Request
+    principal: Principal
+    session: AsyncSession
+    now: datetime
 
     @property
     def metrics(self) -> GardenMetrics:
@@ -45,10 +57,6 @@ class CallContext:
     def after_commit(self) -> None:
         """Wake the outbox relay (call once the transaction committed)."""
         self.request.app.state.after_commit()
-
-    def today(self, center_id: str | None) -> date:
-        """Return the business day of a center now."""
-        return self.now.astimezone(self.settings.zone_of(center_id)).date()
 
 
 async def caller(request: Request) -> Principal:
@@ -68,22 +76,13 @@ Call = Annotated[CallContext, Depends(call_context)]
 
 
 @dataclass
-class ReadContext:
+class ReadContext(_Asked):
     """What a request that only reads carries: no session, no transaction; its statements
     run on a driver connection (`read`), each its own snapshot."""
 
     request: Request
     principal: Principal
     now: datetime
-
-    @property
-    def settings(self) -> GardenSettings:
-        settings: GardenSettings = self.request.app.state.settings
-        return settings
-
-    def today(self, center_id: str | None) -> date:
-        """Return the business day of a center now."""
-        return self.now.astimezone(self.settings.zone_of(center_id)).date()
 
     def connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A Core connection in autocommit for the read's statements."""

@@ -6,29 +6,20 @@ import time
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Path
+from fastapi import APIRouter, BackgroundTasks, Path
 from fastapi.responses import JSONResponse
 
 from services.garden.api.access import harvestable
 from services.garden.api.deps import Call, CallContext, errors
+from services.garden.api.idempotent import IdempotencyKey, idempotent_write
 from services.garden.api.schemas import HarvestOut, LotOut
 from services.garden.domain.plant import Plant
 from services.garden.harvesting import HarvestOutcome, NothingRipe, harvest_plant
-from services.garden.idempotency import checked_key, fingerprint, reused_key
-from services.garden.repo import idempotency as answers
 from shared.errors import ApiError
 from shared.vocabulary import UnitKind
 
 router = APIRouter(prefix="/v1", tags=["harvest"])
 Indicator = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="a retry with the same key gets the first answer (kept for a day)",
-    ),
-]
-REPLAYED = "Idempotent-Replayed"
 _ANSWERS = errors(401, 403, 409, 422)
 
 
@@ -61,16 +52,9 @@ async def harvest(
     started = time.perf_counter()
     session, who = call.session, call.principal.subject
     await harvestable(session, call.principal, plant.owner_kind, plant.owner_id)
-    key = checked_key(key)
-    path = call.request.url.path
-    request_hash = fingerprint("POST", path)
-    if key is not None:
-        await answers.hold_key(session, who, key)
-        first = await answers.stored_answer(session, who, key)
-        if first is not None:
-            if first.request_hash != request_hash:
-                raise reused_key()
-            return JSONResponse(first.response, first.status, headers={REPLAYED: "true"})
+    write = idempotent_write(call, key)
+    if (first := await write.first_answer()) is not None:
+        return first
     try:
         outcome = await harvest_plant(
             session, plant, today_of=call.today, harvested_by=who, occurred_at=call.now
@@ -78,20 +62,10 @@ async def harvest(
     except NothingRipe:
         raise ApiError(409, "there is no ripe fruit to harvest", code="nothing_ripe") from None
     body = harvest_document(outcome, outcome.lots[0].business_date).model_dump(mode="json")
-    if key is not None:
-        await answers.store_answer(
-            session,
-            who,
-            key,
-            route=f"POST {path}",
-            request_hash=request_hash,
-            status=200,
-            response=body,
-        )
+    response = await write.answer(background, body)
     call.metrics.fruit_harvested.labels("owner").inc(outcome.count)
     call.metrics.harvest_seconds.labels("owner").observe(time.perf_counter() - started)
-    background.add_task(call.after_commit)  # runs after the response: the transaction committed
-    return JSONResponse(body, headers={REPLAYED: "false"})
+    return response
 
 
 @router.post(

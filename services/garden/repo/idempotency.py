@@ -26,15 +26,13 @@ async def hold_key(session: AsyncSession, principal: str, key: str) -> None:
 
 async def stored_answer(session: AsyncSession, principal: str, key: str) -> StoredAnswer | None:
     """Return the first answer given to this caller's key, if any."""
-    row: Any = (
-        await sql.execute(
-            session,
-            "SELECT request_hash, status, response FROM garden_idempotency "
-            "WHERE principal = :p AND key = :k",
-            {"p": principal, "k": key},
-        )
-    ).first()
-    return StoredAnswer(row[0], row[1], row[2]) if row is not None else None
+    rows = await sql.mappings(
+        session,
+        "SELECT request_hash, status, response FROM garden_idempotency "
+        "WHERE principal = :p AND key = :k",
+        {"p": principal, "k": key},
+    )
+    return StoredAnswer(**rows[0]) if rows else None
 
 
 async def store_answer(
