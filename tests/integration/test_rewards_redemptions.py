@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.rewards.repo import requests
 from shared import sql
 from shared.db import make_engine
 from tests.integration.rewards_support import (
@@ -109,6 +110,48 @@ async def test_one_key_sent_concurrently_makes_one_redemption(
     )
     assert missing.status_code == 422
     assert missing.json()["error"]["code"] == "idempotency_key_required"
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "price", "stock"),
+    [({"price": 30}, 201, 30, 4), ({"stock": 0}, "out_of_stock", 0, 0)],
+)
+async def test_a_prize_changed_between_the_read_and_the_write_is_decided_again(
+    rewards: httpx.AsyncClient,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    change: dict[str, int],
+    status: int | str,
+    price: int,
+    stock: int,
+) -> None:
+    """A request reads its prize without locking the row; an admin's change committed before
+    the request's write makes the write write nothing, and the request is read again with
+    the row locked and decided on the prize as it now stands."""
+    prize = await add_prize(rewards, stock=5, price=10)
+    owner = unique("A")
+    await fund_wallet(rewards, f"agent:{owner}", "watermelon", 100)
+    read_request = requests.read_request
+    reads: list[bool] = []
+
+    async def read_then_change(*args: object, lock_prize: bool = False) -> requests.RequestRead:
+        read = await read_request(*args, lock_prize=lock_prize)  # type: ignore[arg-type]
+        if not reads:  # the admin's change commits after the first read, before the write
+            changed = await rewards.patch(f"/v1/prizes/{prize['id']}", json=change, headers=ADMIN)
+            assert changed.status_code == 200, changed.text
+        reads.append(lock_prize)
+        return read
+
+    monkeypatch.setattr(requests, "read_request", read_then_change)
+    answer = await redeem(rewards, owner, prize["id"], "changed")
+
+    assert reads == [False, True]
+    code = answer.status_code if answer.status_code == 201 else answer.json()["error"]["code"]
+    assert code == status, answer.text
+    assert await balances(rewards, "agent", owner) == {"watermelon": 100 - price}
+    debits = [r for r in await ledger_rows(engine, "agent", owner) if r["kind"] == "debit"]
+    assert [r["amount"] for r in debits] == ([-price] if price else [])
+    assert await stock_of(rewards, prize["id"]) == stock
 
 
 async def test_reject_and_cancel_refund_and_return_stock(
