@@ -31,7 +31,7 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
     base = Foundation.create(settings)
     registry, (_, sessions) = base.registry, base.database
     metrics = RewardsMetrics.create(registry)
-    relay = base.outbox_relay(PRODUCER)
+    relay = base.outbox_relay(PRODUCER, wake_after_seconds=settings.outbox_wake_seconds)
     broker = base.broker("rewards")
     base.consumer(
         broker,
