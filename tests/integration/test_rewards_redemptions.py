@@ -229,3 +229,57 @@ async def test_the_rules_answer_409_with_their_reason_code(rewards: httpx.AsyncC
     unstorable = await redeem(rewards, owner, "nul\u0000prize", "y")
     assert unstorable.status_code == 422, unstorable.text
     assert await balances(rewards, "agent", owner) == {"peach": 0, "watermelon": 90}
+
+
+async def test_a_plain_request_and_one_through_the_framework_answer_alike(
+    rewards: httpx.AsyncClient,
+) -> None:
+    """`api/quick.py` answers plain requests itself; a request with an `Origin` goes through
+    the framework's CORS, routing and dependencies: both answer every case the same."""
+    owner = unique("A")
+    await fund_wallet(rewards, f"agent:{owner}", "watermelon", 100)
+    prize = await add_prize(rewards, stock=5, price=10)
+    gone = await add_prize(rewards, stock=0)
+    browser = {"Origin": "http://elsewhere.example"}
+
+    async def both(prize_id: str, key: str | None, **body: object) -> list[tuple[int, object]]:
+        answers = []
+        for extra in ({}, browser):
+            headers = {**agent(owner), **extra}
+            if key is not None:
+                headers["Idempotency-Key"] = key
+            answer = await rewards.post(
+                "/v1/redemptions", json={"prize_id": prize_id, **body}, headers=headers
+            )
+            answers.append((answer.status_code, answer.json()))
+        return answers
+
+    first = await redeem(rewards, owner, prize["id"], "same")
+    assert first.status_code == 201
+    cases = [
+        ((prize["id"], "same"), {}, 200),  # a retry: the first redemption
+        ((gone["id"], "k-gone"), {}, 409),
+        ((prize["id"], "same"), {"fruit": "peach"}, 409),  # the key reused for another ask
+        (("no-such-prize", "k-unknown"), {}, 404),
+        ((prize["id"], "has space"), {}, 422),
+        ((prize["id"], None), {}, 422),
+        ((prize["id"], "k-team"), {"owner": "team:T1"}, 403),
+        ((prize["id"], "k-extra"), {"surprise": 1}, 422),
+        (("", "k-empty"), {}, 422),
+    ]
+    for (prize_id, key), body, status in cases:
+        plain, framework = await both(prize_id, key, **body)
+        assert plain == framework, (prize_id, key, body)
+        assert plain[0] == status, plain
+    assert plain[0] == 422
+    unauthenticated = [
+        await rewards.post(
+            "/v1/redemptions",
+            json={"prize_id": prize["id"]},
+            headers={"Authorization": "Bearer nonsense", "Idempotency-Key": "k", **extra},
+        )
+        for extra in ({}, browser)
+    ]
+    assert [a.status_code for a in unauthenticated] == [401, 401]
+    assert unauthenticated[0].json() == unauthenticated[1].json()
+    assert await balances(rewards, "agent", owner) == {"watermelon": 90}

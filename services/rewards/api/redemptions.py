@@ -84,6 +84,14 @@ async def request_redemption(
     request is refused (409 `reference_reused`). Refusals are 409 with the reason code:
     `inactive_prize`, `not_active`, `not_for_owner_kind`, `limit_reached`, `out_of_stock`,
     `fruit_not_accepted`, `insufficient_fruit`; an unknown prize is 404."""
+    return await answer_request(request, body, principal, key)
+
+
+async def answer_request(
+    request: Request, body: RedemptionIn, principal: Principal, key: str | None
+) -> Response:
+    """Answer a request whose body and caller are valid (the route's work, also run by
+    `api/quick.py`)."""
     ask = redeeming.Ask(
         owner=requested_owner(principal, body.owner),
         prize_id=body.prize_id,
