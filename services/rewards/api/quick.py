@@ -6,8 +6,9 @@ than the request's own statements. This middleware answers the plain case itself
 route's own work (`redemptions.answer_request`): a JSON body of at most 4 KiB that the
 route's model accepts, one valid bearer token and one `Idempotency-Key`, no `Origin`
 (CORS). Anything else — a bad token, a body the model refuses, a browser's request — goes
-on to the framework unchanged, the body read so far handed on with it, so every refusal is
-the framework's own answer. The route stays the one OpenAPI documents.
+on to the framework unchanged, the body read so far handed on with it, so those refusals
+are the framework's own answers; the route's own refusals are rendered by the handler the
+framework renders them with (`error_response`). The route stays the one OpenAPI documents.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class QuickRequests:
         try:
             principal = current_principal(request)
             given = RedemptionIn.model_validate(json.loads(body))
-        except (ApiError, ValidationError, ValueError):
+        except (ApiError, ValidationError, ValueError, RecursionError):
             await self.app(scope, replay, send)  # the framework's own answer
             return
         key = request.headers.get("idempotency-key")
