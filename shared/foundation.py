@@ -109,8 +109,8 @@ class Foundation:
 
         return Retrying(Hook("database", on_start=start))
 
-    def outbox_relay(self, producer_name: str) -> OutboxRelay:
-        """The relay of the service's outbox."""
+    def outbox_relay(self, producer_name: str, *, wake_after_seconds: float = 0.01) -> OutboxRelay:
+        """The relay of the service's outbox (woken `wake_after_seconds` after a commit)."""
         return OutboxRelay(
             producer_name=producer_name,
             engine=self.database[0],
@@ -118,6 +118,7 @@ class Foundation:
             registry=self.registry,
             batch_size=self.settings.outbox_batch_size,
             poll_seconds=self.settings.outbox_poll_seconds,
+            wake_after_seconds=wake_after_seconds,
         )
 
     def dedup_retention(self) -> DedupRetention:

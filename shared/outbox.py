@@ -79,19 +79,24 @@ OUTBOX_INSERT = (
 )
 
 
-async def stage_events(db: Any, events: Sequence[DerivedEvent]) -> None:
-    """Stage derived events in one statement on a driver (asyncpg) connection, in the
-    caller's transaction: the same rows `stage_event` writes, without the ORM."""
-    if not events:
-        return
-    await db.execute(
-        OUTBOX_INSERT,
+def outbox_arrays(events: Sequence[DerivedEvent]) -> tuple[list[Any], ...]:
+    """The rows `stage_event` writes for `events`, as the five arrays of `OUTBOX_INSERT`
+    (producer, topic, key, payload, headers), for a statement that stages them itself."""
+    return (
         [e.source for e in events],
         [e.topic.name for e in events],
         [e.partition_key.encode() for e in events],
         [e.to_json() for e in events],
         [orjson.dumps({"event_type": e.type, "event_id": e.event_id}).decode() for e in events],
     )
+
+
+async def stage_events(db: Any, events: Sequence[DerivedEvent]) -> None:
+    """Stage derived events in one statement on a driver (asyncpg) connection, in the
+    caller's transaction: the same rows `stage_event` writes, without the ORM."""
+    if not events:
+        return
+    await db.execute(OUTBOX_INSERT, *outbox_arrays(events))
 
 
 class OutboxRelay:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.rewards.api import router
+from services.rewards.api.quick import QuickRequests
 from services.rewards.catalog import seed_demo_catalog
 from services.rewards.config import RewardsSettings
 from services.rewards.handlers import HarvestHandler, decode_garden_event
@@ -31,7 +32,7 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
     base = Foundation.create(settings)
     registry, (_, sessions) = base.registry, base.database
     metrics = RewardsMetrics.create(registry)
-    relay = base.outbox_relay(PRODUCER)
+    relay = base.outbox_relay(PRODUCER, wake_after_seconds=settings.outbox_wake_seconds)
     broker = base.broker("rewards")
     base.consumer(
         broker,
@@ -72,6 +73,9 @@ def create_app(settings: RewardsSettings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             allow_credentials=False,
         )
+    # outermost: a plain prize request is answered before the framework's work, anything
+    # else (a browser's, with its `Origin`, included) goes on to CORS and the routes
+    app.add_middleware(QuickRequests)
     app.state.metrics = metrics
     app.state.after_commit = relay.wake
     return app

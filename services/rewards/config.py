@@ -23,6 +23,13 @@ class RewardsSettings(CenterZones, ServiceSettings):
     page_size: int = Field(default=50, ge=1, le=1000, description="ledger/redemptions per page")
     max_page_size: int = Field(default=500, ge=1, le=10_000)
     csv_max_rows: int = Field(default=100_000, ge=1, description="ledger rows in one CSV")
+    outbox_wake_seconds: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="how long after a commit the outbox relay looks for its events: the commits "
+        "of that time leave in one round (a round costs the same for one event as for hundreds)",
+    )
     seed_catalog: bool = Field(
         default=True, description="load the demo prizes on start when the catalog is empty"
     )

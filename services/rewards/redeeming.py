@@ -5,8 +5,10 @@ Lock order, always: the owner's wallet lock (advisory), then the redemption row
 (`FOR UPDATE`), then the prize row (`FOR UPDATE`, or the conditional stock
 update). Credits from the consumer take wallet locks only, sorted; admin prize
 changes take the prize row only. So no two transactions wait on each other in a
-cycle, and a balance or a stock count read under its lock cannot change before
-the commit.
+cycle, and a balance read under its lock cannot change before the commit. A
+request takes its prize row with its write, which writes only if the prize is
+still as decided on (`repo/requests.py`), so what it decided on holds until the
+commit too.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ import asyncpg
 
 from services.rewards.changes import Changes
 from services.rewards.domain import redemptions as rules
-from services.rewards.domain.ledger import LedgerEntry, Owner, entry_recorded, post
+from services.rewards.domain.ledger import LedgerEntry, Owner, Recorded, entry_recorded, post
 from services.rewards.domain.periods import limit_period
 from services.rewards.domain.redemptions import Redemption
 from services.rewards.domain.refusals import Refusal
 from services.rewards.repo import prizes, redemptions, requests, wallets
+from services.rewards.repo.prizes import StockExhausted
 from shared.contracts.derived import DerivedEvent
-from shared.outbox import stage_events
 
 Move = Literal["approve", "fulfil", "reject", "cancel"]
 TARGET: dict[Move, rules.Status] = {
@@ -84,20 +86,38 @@ async def request(
 ) -> Answer | Refusal:
     """Grant or refuse a request; a retry (same owner and key) answers the first redemption.
 
-    In the caller's transaction: the wallet lock; the existing redemption, the prize (row
-    locked) and the balances in one read; for a prize with a limit, the owner's home center
-    and count in the period; the grant in one write; its two events in one outbox statement.
+    In the caller's transaction: the wallet lock and, in one call, the existing redemption,
+    the prize and the balances; for a prize with a limit, the owner's home center and count
+    in the period; the grant and its two events in one write, which takes the prize row. When
+    the prize changed between the read and the write (its stock ran out, an admin edited
+    it), nothing was written: the request is read again with the prize row locked first and
+    decided again.
     """
-    db = work.db
     rid = rules.redemption_id(ask.owner, ask.idempotency_key)
-    await requests.lock_wallet(db, ask.owner)
-    read = await requests.read_request(db, rid, ask.prize_id, ask.owner)
+    for lock_prize in (False, True):
+        answer = await _decide(work, ask, rid, lock_prize=lock_prize, zone_of=zone_of)
+        if answer is not None:
+            return answer
+    raise StockExhausted(ask.prize_id)  # the prize changed under its own row lock: never
+
+
+async def _decide(
+    work: Requesting,
+    ask: Ask,
+    rid: str,
+    *,
+    lock_prize: bool,
+    zone_of: Callable[[str | None], ZoneInfo],
+) -> Answer | Refusal | None:
+    """Read, decide and write a request once; None when the prize changed before the write."""
+    db = work.db
+    read = await requests.read_request(db, rid, ask.prize_id, ask.owner, lock_prize=lock_prize)
     if read.existing is not None:
         existing, named = read.existing
         same = rules.repeats(existing, prize_id=ask.prize_id, owner=ask.owner)
         return Answer(existing, False) if same and named == ask.fruit else _reused(existing)
-    prize = read.prize
-    if prize is None:
+    prize, document, entry_id = read.prize, read.document, read.entry_id
+    if prize is None or document is None or entry_id is None:
         raise UnknownPrize(ask.prize_id)
     held = 0
     if prize.limit is not None:
@@ -110,25 +130,30 @@ async def request(
         owner=ask.owner,
         requester=ask.requester,
         balances=read.balances,
-        stock_left=prize.stock,
+        stock_left=read.stock,
         redeemed_in_period=held,
         now=ask.now,
         fruit=ask.fruit,
     )
     if isinstance(plan, Refusal):
         return plan
-    debit, left = await requests.grant(
+    debit = Recorded(entry_id, ask.owner, read.recorded_at, plan.debit)
+    events = [entry_recorded(debit), rules.redemption_event(plan.redemption)]
+    granted = await requests.grant(
         db,
         plan.redemption,
-        plan.debit,
+        debit,
+        events,
         key=ask.idempotency_key,
         requested_fruit=ask.fruit,
         stock_change=plan.stock_change,
+        document=document,
     )
-    if left is not None:
-        work.stock[prize.prize_id] = left
-    work.events += [entry_recorded(debit), rules.redemption_event(plan.redemption)]
-    await stage_events(db, work.events)
+    if granted is None:
+        return None
+    if granted.stock_left is not None:
+        work.stock[prize.prize_id] = granted.stock_left
+    work.events += events
     return Answer(plan.redemption, True)
 
 

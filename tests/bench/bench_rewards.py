@@ -8,11 +8,11 @@ BENCH_OWNERS (2000) agents are credited through the real consumer (`fruit.harves
 cc.garden.v1). wrk sends `POST /v1/redemptions`, each with the owner's own token and a new
 `Idempotency-Key`, to BENCH_PRIZES (50) stocked prizes at random, then to one hot prize
 (every request takes the same prize row's lock). The bare client runs, per redemption,
-the service's own statements in one transaction (the wallet lock; the redemption lookup,
-the prize row `FOR UPDATE` and the balances in one read; the redemption, debit, balance and
-conditional stock writes in one statement; two outbox rows) on a pool of the service's
-size with as many requests in flight as wrk's connections. A last check sells out a small stock with more concurrent
-requests than units.
+the service's own statements in one transaction (the wallet lock with the read of the
+redemption, the prize and the balances in one call; the conditional stock write, the
+redemption, debit and balance writes and two outbox rows in one statement) on a pool of the
+service's size with as many requests in flight as wrk's connections. A last check sells
+out a small stock with more concurrent requests than units.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from services.rewards.repo.requests import GRANT, REQUEST_READ
 from shared.auth.tokens import mint_token
 from shared.kafka import ensure_topics
 from shared.migrate import migrate
-from shared.outbox import OUTBOX_INSERT
 from tests.bench.bare_http import plain_dsn
 from tests.bench.common import (
     CONNECTIONS,
@@ -105,7 +104,6 @@ def load(url: str, owners: list[str], prizes: list[str], run: str) -> dict[str, 
 
 # What `services.rewards.redeeming.request` runs for a granted redemption of a stocked prize
 # without a limit, in its order: its own statement texts.
-LOCK = "SELECT pg_advisory_xact_lock(hashtext($1))"
 
 
 async def bare_redeem(
@@ -113,27 +111,24 @@ async def bare_redeem(
 ) -> None:
     rid = redemption_id(Owner("agent", owner), key)
     async with connection.transaction():
-        await connection.execute(LOCK, f"rewards.wallet:agent:{owner}")
-        read = await connection.fetchrow(REQUEST_READ, rid, prize_id, "agent", owner)
+        read = await connection.fetchrow(
+            REQUEST_READ, f"rewards.wallet:agent:{owner}", rid, prize_id, "agent", owner, False
+        )
         price = orjson.loads(read["document"])["price"]
         balance = orjson.loads(read["balances"])[FRUIT] - price
         reason = f"redemption of {prize_id}"
+        event = orjson.dumps({"event_id": f"ledger:{rid}", "owner": owner, "amount": -price})
+        headers = orjson.dumps({"event_type": "ledger.entry_recorded"}).decode()
         granted = await connection.fetchrow(
             GRANT,
             rid, "agent", owner, prize_id, FRUIT, price, False, True, "requested", key, None,
-            now, owner, FRUIT, "debit", -price, balance, reason, owner, f"redemption:{rid}", -1,
-        )  # fmt: skip
-        assert granted["balance"] == balance and granted["stock_left"] is not None
-        event = orjson.dumps({"event_id": f"ledger:{rid}", "owner": owner, "amount": -price})
-        headers = orjson.dumps({"event_type": "ledger.entry_recorded"}).decode()
-        await connection.execute(
-            OUTBOX_INSERT,
-            ["rewards"] * 2,
-            ["cc.rewards.v1"] * 2,
-            [owner.encode()] * 2,
-            [event, event],
+            now, owner, read["entry_id"], FRUIT, "debit", -price, balance, reason, owner,
+            f"redemption:{rid}", read["recorded_at"], -1, read["document"],
+            ["rewards"] * 2, ["cc.rewards.v1"] * 2, [owner.encode()] * 2, [event, event],
             [headers, headers],
-        )
+        )  # fmt: skip
+        assert granted["granted"] and granted["balance"] == balance
+        assert granted["stock_left"] is not None
 
 
 async def bare_client(dsn: str, owners: list[str], prizes: list[str], run: str) -> dict[str, float]:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.rewards.repo import requests
 from shared import sql
 from shared.db import make_engine
 from tests.integration.rewards_support import (
@@ -111,6 +112,48 @@ async def test_one_key_sent_concurrently_makes_one_redemption(
     assert missing.json()["error"]["code"] == "idempotency_key_required"
 
 
+@pytest.mark.parametrize(
+    ("change", "status", "price", "stock"),
+    [({"price": 30}, 201, 30, 4), ({"stock": 0}, "out_of_stock", 0, 0)],
+)
+async def test_a_prize_changed_between_the_read_and_the_write_is_decided_again(
+    rewards: httpx.AsyncClient,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    change: dict[str, int],
+    status: int | str,
+    price: int,
+    stock: int,
+) -> None:
+    """A request reads its prize without locking the row; an admin's change committed before
+    the request's write makes the write write nothing, and the request is read again with
+    the row locked and decided on the prize as it now stands."""
+    prize = await add_prize(rewards, stock=5, price=10)
+    owner = unique("A")
+    await fund_wallet(rewards, f"agent:{owner}", "watermelon", 100)
+    read_request = requests.read_request
+    reads: list[bool] = []
+
+    async def read_then_change(*args: object, lock_prize: bool = False) -> requests.RequestRead:
+        read = await read_request(*args, lock_prize=lock_prize)  # type: ignore[arg-type]
+        if not reads:  # the admin's change commits after the first read, before the write
+            changed = await rewards.patch(f"/v1/prizes/{prize['id']}", json=change, headers=ADMIN)
+            assert changed.status_code == 200, changed.text
+        reads.append(lock_prize)
+        return read
+
+    monkeypatch.setattr(requests, "read_request", read_then_change)
+    answer = await redeem(rewards, owner, prize["id"], "changed")
+
+    assert reads == [False, True]
+    code = answer.status_code if answer.status_code == 201 else answer.json()["error"]["code"]
+    assert code == status, answer.text
+    assert await balances(rewards, "agent", owner) == {"watermelon": 100 - price}
+    debits = [r for r in await ledger_rows(engine, "agent", owner) if r["kind"] == "debit"]
+    assert [r["amount"] for r in debits] == ([-price] if price else [])
+    assert await stock_of(rewards, prize["id"]) == stock
+
+
 async def test_reject_and_cancel_refund_and_return_stock(
     rewards: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
@@ -186,3 +229,57 @@ async def test_the_rules_answer_409_with_their_reason_code(rewards: httpx.AsyncC
     unstorable = await redeem(rewards, owner, "nul\u0000prize", "y")
     assert unstorable.status_code == 422, unstorable.text
     assert await balances(rewards, "agent", owner) == {"peach": 0, "watermelon": 90}
+
+
+async def test_a_plain_request_and_one_through_the_framework_answer_alike(
+    rewards: httpx.AsyncClient,
+) -> None:
+    """`api/quick.py` answers plain requests itself; a request with an `Origin` goes through
+    the framework's CORS, routing and dependencies: both answer every case the same."""
+    owner = unique("A")
+    await fund_wallet(rewards, f"agent:{owner}", "watermelon", 100)
+    prize = await add_prize(rewards, stock=5, price=10)
+    gone = await add_prize(rewards, stock=0)
+    browser = {"Origin": "http://elsewhere.example"}
+
+    async def both(prize_id: str, key: str | None, **body: object) -> list[tuple[int, object]]:
+        answers = []
+        for extra in ({}, browser):
+            headers = {**agent(owner), **extra}
+            if key is not None:
+                headers["Idempotency-Key"] = key
+            answer = await rewards.post(
+                "/v1/redemptions", json={"prize_id": prize_id, **body}, headers=headers
+            )
+            answers.append((answer.status_code, answer.json()))
+        return answers
+
+    first = await redeem(rewards, owner, prize["id"], "same")
+    assert first.status_code == 201
+    cases = [
+        ((prize["id"], "same"), {}, 200),  # a retry: the first redemption
+        ((gone["id"], "k-gone"), {}, 409),
+        ((prize["id"], "same"), {"fruit": "peach"}, 409),  # the key reused for another ask
+        (("no-such-prize", "k-unknown"), {}, 404),
+        ((prize["id"], "has space"), {}, 422),
+        ((prize["id"], None), {}, 422),
+        ((prize["id"], "k-team"), {"owner": "team:T1"}, 403),
+        ((prize["id"], "k-extra"), {"surprise": 1}, 422),
+        (("", "k-empty"), {}, 422),
+    ]
+    for (prize_id, key), body, status in cases:
+        plain, framework = await both(prize_id, key, **body)
+        assert plain == framework, (prize_id, key, body)
+        assert plain[0] == status, plain
+    assert plain[0] == 422
+    unauthenticated = [
+        await rewards.post(
+            "/v1/redemptions",
+            json={"prize_id": prize["id"]},
+            headers={"Authorization": "Bearer nonsense", "Idempotency-Key": "k", **extra},
+        )
+        for extra in ({}, browser)
+    ]
+    assert [a.status_code for a in unauthenticated] == [401, 401]
+    assert unauthenticated[0].json() == unauthenticated[1].json()
+    assert await balances(rewards, "agent", owner) == {"watermelon": 90}

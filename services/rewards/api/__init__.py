@@ -9,4 +9,7 @@ from services.rewards.api import funds, prizes, redemptions, wallets
 
 router = APIRouter()
 for part in (wallets.router, prizes.router, redemptions.router, funds.router):
-    router.include_router(part)
+    # The parts' routes themselves, in order (each already has its full path and tags): the
+    # same routes and OpenAPI document as including each part, one router fewer to match
+    # every request through.
+    router.routes.extend(part.routes)

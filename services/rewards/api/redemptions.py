@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Final
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.rewards import redeeming
@@ -77,12 +78,20 @@ async def request_redemption(
     body: RedemptionIn,
     principal: CurrentPrincipal,
     key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> JSONResponse:
+) -> Response:
     """Debit the price and reserve a unit of stock (201). A retry with the same key answers
     the first redemption (200) — even when sent concurrently; the same key for another
     request is refused (409 `reference_reused`). Refusals are 409 with the reason code:
     `inactive_prize`, `not_active`, `not_for_owner_kind`, `limit_reached`, `out_of_stock`,
     `fruit_not_accepted`, `insufficient_fruit`; an unknown prize is 404."""
+    return await answer_request(request, body, principal, key)
+
+
+async def answer_request(
+    request: Request, body: RedemptionIn, principal: Principal, key: str | None
+) -> Response:
+    """Answer a request whose body and caller are valid (the route's work, also run by
+    `api/quick.py`)."""
     ask = redeeming.Ask(
         owner=requested_owner(principal, body.owner),
         prize_id=body.prize_id,
@@ -99,8 +108,10 @@ async def request_redemption(
                 raise deps.refused(request, answer)
     except redeeming.UnknownPrize:
         raise ApiError(404, f"no prize {body.prize_id!r}", code="unknown_prize") from None
-    return JSONResponse(
-        redemption_out(answer.redemption), status_code=201 if answer.created else 200
+    return Response(
+        orjson.dumps(redemption_out(answer.redemption)),
+        status_code=201 if answer.created else 200,
+        media_type="application/json",
     )
 
 
