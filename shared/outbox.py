@@ -73,15 +73,10 @@ def stage_event(session: AsyncSession, event: DerivedEvent) -> None:
     )
 
 
-OUTBOX_INSERT = (
-    "INSERT INTO outbox (producer, topic, key, payload, headers) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[])"
-)
-
-
 def outbox_arrays(events: Sequence[DerivedEvent]) -> tuple[list[Any], ...]:
-    """The rows `stage_event` writes for `events`, as the five arrays of `OUTBOX_INSERT`
-    (producer, topic, key, payload, headers), for a statement that stages them itself."""
+    """The rows `stage_event` writes for `events` as five arrays (producer, topic, key,
+    payload, headers), for a driver statement that stages them itself: `INSERT INTO outbox
+    (producer, topic, key, payload, headers) SELECT * FROM unnest(...)`."""
     return (
         [e.source for e in events],
         [e.topic.name for e in events],
@@ -89,14 +84,6 @@ def outbox_arrays(events: Sequence[DerivedEvent]) -> tuple[list[Any], ...]:
         [e.to_json() for e in events],
         [orjson.dumps({"event_type": e.type, "event_id": e.event_id}).decode() for e in events],
     )
-
-
-async def stage_events(db: Any, events: Sequence[DerivedEvent]) -> None:
-    """Stage derived events in one statement on a driver (asyncpg) connection, in the
-    caller's transaction: the same rows `stage_event` writes, without the ORM."""
-    if not events:
-        return
-    await db.execute(OUTBOX_INSERT, *outbox_arrays(events))
 
 
 class OutboxRelay:
