@@ -10,6 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from services.garden.api import routers
 from services.garden.config import GardenSettings
+from services.garden.garden_cache import GardenCache
+from services.garden.garden_listener import ChangeListener
 from services.garden.handlers import ScoreHandler, decode_score
 from services.garden.harvesting import AutoHarvest
 from services.garden.metrics import GardenMetrics, RouteLatency
@@ -59,6 +61,14 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
         max_records=settings.batch_max_records,
     )
     today_of = local_dates(settings)
+    cache = GardenCache(settings.garden_cache_size)
+    listener = ChangeListener(
+        settings.database_url,
+        cache,
+        metrics,
+        ping_seconds=settings.garden_cache_ping_seconds,
+        ping_timeout=settings.garden_cache_ping_timeout_seconds,
+    )
     auto = AutoHarvest(
         sessions=sessions,
         today_of=today_of,
@@ -79,6 +89,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
     components = base.components(
         "garden",
         base.prepared_database(),
+        *([listener] if settings.garden_cache_size > 0 else []),  # without it: no cache
         relay,
         *(
             [
@@ -106,6 +117,8 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
             expose_headers=["ETag", "Idempotent-Replayed"],
         )
     app.state.metrics = metrics
+    app.state.garden_cache = cache
+    app.state.change_listener = listener
     app.state.today_of = today_of
     app.state.after_commit = relay.wake
     app.state.consumer = consumer

@@ -88,6 +88,10 @@ async def harvest(
             status=200,
             response=body,
         )
+    if plant.owner_kind == "agent":
+        await session.commit()  # then forget: the harvester's next read shows the harvest
+        call.request.app.state.garden_cache.forget([plant.owner_id])
+        call.metrics.cache_invalidations.labels("local").inc()
     call.metrics.fruit_harvested.labels("owner").inc(outcome.count)
     call.metrics.harvest_seconds.labels("owner").observe(time.perf_counter() - started)
     background.add_task(call.after_commit)  # runs after the response: the transaction committed
