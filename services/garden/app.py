@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.garden.api import routers
+from services.garden.cached_reads import CachedGardens
 from services.garden.config import GardenSettings
 from services.garden.garden_cache import GardenCache
 from services.garden.garden_listener import ChangeListener
@@ -107,6 +108,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
     )
     app = base.app(GARDEN, components, *routers)
     mount_screens(app, settings)  # the agent's and the leader's pages under /ui/
+    app.add_middleware(CachedGardens, service=app)  # innermost: inside the latency and CORS
     app.add_middleware(RouteLatency, histogram=metrics.http_seconds)
     if settings.cors_origins:
         app.add_middleware(
