@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from prometheus_client import CollectorRegistry
+
 from services.garden.garden_cache import CachedGarden, GardenCache
-from services.garden.garden_listener import driver_dsn
+from services.garden.garden_listener import ChangeListener, driver_dsn
+from services.garden.metrics import GardenMetrics
 from services.garden.repo.reads import Member
 
 DAY = date(2026, 3, 2)
@@ -132,3 +135,27 @@ def test_the_day_is_the_entrys_centers() -> None:
 def test_the_listeners_dsn_is_the_drivers() -> None:
     dsn = driver_dsn("postgresql+asyncpg://u:p%40ss@127.0.0.1:5432/garden")
     assert dsn == "postgresql://u:p%40ss@127.0.0.1:5432/garden"
+
+
+def heard_by(cache: GardenCache) -> ChangeListener:
+    return ChangeListener(
+        "postgresql+asyncpg://u:p@127.0.0.1/garden",
+        cache,
+        GardenMetrics.create(CollectorRegistry()),
+    )
+
+
+def test_the_listener_forgets_the_agents_a_notification_names() -> None:
+    cache = enabled()
+    for agent in ("A1", "A 2", "A3"):
+        cache.store(agent, entry(agent), cache.epoch)
+    listener = heard_by(cache)
+    listener._heard(None, 1, "garden_changes", '["A1","A 2","A9"]')
+    assert [a for a in ("A1", "A 2", "A3") if cache.get(a, on())] == ["A3"]
+    listener._heard(None, 1, "garden_changes", "*")
+    assert len(cache) == 0
+    cache.store("A3", entry("A3"), cache.epoch)
+    listener._heard(None, 1, "garden_changes", "~a-mark-nobody-waits-for")
+    assert cache.get("A3", on()) is not None  # a mark changes nothing
+    listener._heard(None, 1, "garden_changes", "not json")
+    assert cache.get("A3", on()) is None  # what it cannot read, it takes as everything
