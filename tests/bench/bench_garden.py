@@ -11,8 +11,8 @@ leaderboard has harvests to count. Then, in one run on the same machine:
 
 - `GET /v1/agents/{id}/garden` (each agent with its own token, in turn: answered from the
   service's cache, which the warm-up fills; `agent_garden_uncached` is the same load on a
-  second garden process of the same consumer group with `GARDEN_CACHE_SIZE=0`, stopped
-  before the settled day is grown) and
+  second garden process of the same consumer group with `GARDEN_CACHE_SIZE=0`, measured
+  last, after the settled day grew, so its joining the group cannot slow the day) and
   `GET /v1/units/team/{id}/garden` (each team's leader), beside `GET /rows/{id}` of
   `tests.bench.bare_http` (one stored row by key, the same uvicorn settings), and two upper
   bounds of the agent garden: the garden's own statement behind the bare Starlette app
@@ -362,9 +362,6 @@ async def run() -> dict[str, Any]:
                 )
                 report["agent_garden"] = row(load(url, agent_reads))
                 report["agent_garden_cache"] = cache_counts(url)
-                uncached = {**env, "GARDEN_CACHE_SIZE": "0"}
-                with service("services.garden", UNCACHED_PORT, uncached) as uncached_url:
-                    report["agent_garden_uncached"] = row(load(uncached_url, agent_reads))
                 report["team_garden"] = row(load(url, team_reads))
                 report["leaderboard"] = row(load(url, [board]))
                 with service("tests.bench.bare_http", BARE_PORT, env) as bare_url:
@@ -395,6 +392,9 @@ async def run() -> dict[str, Any]:
                     "bare_consumer_seconds": bare_seconds,
                     "ratio": bare_seconds / day_seconds,
                 }
+                uncached = {**env, "GARDEN_CACHE_SIZE": "0"}  # after the day: no extra member
+                with service("services.garden", UNCACHED_PORT, uncached) as uncached_url:
+                    report["agent_garden_uncached"] = row(load(uncached_url, agent_reads))
         finally:
             await engine.dispose()
     agent, bare = report["agent_garden"], report["bare_row"]

@@ -7,9 +7,9 @@ One settled day of BENCH_AGENTS (3000) agents and six indicators, written the wa
 consumer writes it (`save_days`, `save_plants`, `save_members`, in transactions of 5,000
 records): each round a new day, alternately with the notification triggers enabled and
 disabled (`ALTER TABLE … DISABLE TRIGGER USER`), on the same database in the same run, so
-the machine's noise falls on both alike. Reports the median seconds of a day's writes
-each way and their difference; the notifications sent go to nobody (no listener), which
-is what they cost the writer either way.
+the machine's noise falls on both alike, while a connection LISTENs on the channel and
+counts what it hears (as a garden process's listener does). Reports the median seconds
+of a day's writes each way and their difference.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 
 from services.garden.domain.plant import Plant, SettledDay
+from services.garden.garden_listener import CHANNEL, driver_dsn
 from services.garden.repo.plants import save_days, save_members, save_plants
 from shared.db import make_engine, make_session_factory, unit_of_work
 from shared.migrate import migrate
@@ -90,6 +92,9 @@ async def run() -> dict[str, Any]:
         await migrate(database)
         engine = make_engine(database, pool_size=2)
         sessions = make_session_factory(engine)
+        listener = await asyncpg.connect(driver_dsn(database))
+        heard = [0]
+        await listener.add_listener(CHANNEL, lambda *_: heard.__setitem__(0, heard[0] + 1))
         try:
             await write_day(sessions, FIRST - timedelta(days=1))  # the plants exist: upserts
             seconds: dict[str, list[float]] = {"with": [], "without": []}
@@ -99,6 +104,7 @@ async def run() -> dict[str, Any]:
                 seconds[way].append(await write_day(sessions, FIRST + timedelta(days=n)))
             await triggers(engine, True)
         finally:
+            await listener.close()
             await engine.dispose()
     with_, without = (statistics.median(seconds[w]) for w in ("with", "without"))
     return {
@@ -110,6 +116,7 @@ async def run() -> dict[str, Any]:
         "median_with": with_,
         "median_without": without,
         "notification_seconds_per_day": with_ - without,
+        "notifications_heard": heard[0],
     }
 
 
