@@ -9,7 +9,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.garden.api import routers
+from services.garden.cached_reads import CachedGardens
 from services.garden.config import GardenSettings
+from services.garden.garden_cache import GardenCache
+from services.garden.garden_listener import ChangeListener
 from services.garden.handlers import ScoreHandler, decode_score
 from services.garden.harvesting import AutoHarvest
 from services.garden.metrics import GardenMetrics, RouteLatency
@@ -59,6 +62,14 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
         max_records=settings.batch_max_records,
     )
     today_of = local_dates(settings)
+    cache = GardenCache(settings.garden_cache_size)
+    listener = ChangeListener(
+        settings.database_url,
+        cache,
+        metrics,
+        ping_seconds=settings.garden_cache_ping_seconds,
+        ping_timeout=settings.garden_cache_ping_timeout_seconds,
+    )
     auto = AutoHarvest(
         sessions=sessions,
         today_of=today_of,
@@ -79,6 +90,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
     components = base.components(
         "garden",
         base.prepared_database(),
+        *([listener] if settings.garden_cache_size > 0 else []),  # without it: no cache
         relay,
         *(
             [
@@ -96,6 +108,7 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
     )
     app = base.app(GARDEN, components, *routers)
     mount_screens(app, settings)  # the agent's and the leader's pages under /ui/
+    app.add_middleware(CachedGardens, service=app)  # innermost: inside the latency and CORS
     app.add_middleware(RouteLatency, histogram=metrics.http_seconds)
     if settings.cors_origins:
         app.add_middleware(
@@ -106,6 +119,8 @@ def create_app(settings: GardenSettings | None = None) -> FastAPI:
             expose_headers=["ETag", "Idempotent-Replayed"],
         )
     app.state.metrics = metrics
+    app.state.garden_cache = cache
+    app.state.change_listener = listener
     app.state.today_of = today_of
     app.state.after_commit = relay.wake
     app.state.consumer = consumer

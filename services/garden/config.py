@@ -34,6 +34,18 @@ class GardenSettings(CenterZones, ServiceSettings):
         default=24.0, gt=0, description="how long a harvest's Idempotency-Key is remembered"
     )
     picture_max_age_seconds: int = Field(default=60, ge=0, le=86_400)
+    garden_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        le=1_000_000,
+        description="agents' gardens kept in the process between reads (0: none)",
+    )
+    garden_cache_ping_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="how often the change listener checks its link"
+    )
+    garden_cache_ping_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="how long that check may take before reconnecting"
+    )
     rewards_public_url: str = Field(
         default="http://127.0.0.1:8005",
         description="where browsers reach the rewards API (the screens' wallets and prizes)",

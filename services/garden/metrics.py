@@ -1,5 +1,5 @@
 """Garden metrics: plants by state, fruit ripened and harvested, campaigns, harvest and API
-latency.
+latency, the agent gardens' cache.
 
 The consumer's records by outcome (`consumer_records_total{consumer="garden"}`) and
 the outbox's publishing come with `TransactionalConsumer` and `OutboxRelay`.
@@ -48,6 +48,22 @@ class GardenMetrics(MetricSet):
         "Time to harvest: one request, or one automatic round",
         "trigger",
         buckets=LATENCY_BUCKETS,
+    )
+    cache_hits: Counter = counter(
+        "garden_cache_hits_total", "Agent gardens answered from the in-process cache"
+    )
+    cache_misses: Counter = counter(
+        "garden_cache_misses_total", "Agent gardens read from the database (not in the cache)"
+    )
+    cache_invalidations: Counter = counter(
+        "garden_cache_invalidations_total",
+        "Agent gardens forgotten: by change notification (agent, all) or by a write here (local)",
+        "scope",
+    )
+    cache_entries: Gauge = gauge("garden_cache_entries", "Agent gardens in the cache")
+    cache_listener_connected: Gauge = gauge(
+        "garden_cache_listener_connected",
+        "1 while the change listener hears the database's notifications (else the cache is off)",
     )
     http_seconds: Histogram = histogram(
         "garden_http_request_seconds",

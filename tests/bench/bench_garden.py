@@ -9,7 +9,10 @@ to `cc.scores.v1` and grown by a real `python -m services.garden` process (one H
 worker); every agent then harvests its satisfaction plant through the API, so the month
 leaderboard has harvests to count. Then, in one run on the same machine:
 
-- `GET /v1/agents/{id}/garden` (each agent with its own token, in turn) and
+- `GET /v1/agents/{id}/garden` (each agent with its own token, in turn: answered from the
+  service's cache, which the warm-up fills; `agent_garden_uncached` is the same load on a
+  second garden process of the same consumer group with `GARDEN_CACHE_SIZE=0`, measured
+  last, after the settled day grew, so its joining the group cannot slow the day) and
   `GET /v1/units/team/{id}/garden` (each team's leader), beside `GET /rows/{id}` of
   `tests.bench.bare_http` (one stored row by key, the same uvicorn settings), and two upper
   bounds of the agent garden: the garden's own statement behind the bare Starlette app
@@ -63,7 +66,7 @@ DAYS = 30
 INDICATORS = ("satisfaction", "fcr", "aht", "call_volume", "utilization", "complaint_rate")
 BATCH = GardenSettings.model_fields["batch_max_records"].default
 SECRET = "bench-garden-secret-of-32-bytes-or-more"
-GARDEN_PORT, BARE_PORT, FASTAPI_PORT = 61004, 61014, 61024
+GARDEN_PORT, BARE_PORT, FASTAPI_PORT, UNCACHED_PORT = 61004, 61014, 61024, 61034
 CENTER = "C1"
 LOAD_WITHIN = 1800.0
 """Seconds the 30-day load may take before the benchmark gives up."""
@@ -194,7 +197,7 @@ def bearer(subject: str, role: str, unit: str | None = None) -> dict[str, str]:
 def cpu_seconds(url: str) -> float:
     """The CPU time the process behind `url` has used: `process_cpu_seconds_total` of a
     service's `/metrics`, `/cpu` of the bare apps."""
-    if url.endswith(str(GARDEN_PORT)):
+    if url.endswith((str(GARDEN_PORT), str(UNCACHED_PORT))):
         metrics = httpx.get(f"{url}/metrics", timeout=10).text
         found = re.search(r"^process_cpu_seconds_total ([\d.e+]+)$", metrics, re.MULTILINE)
         assert found is not None, "no process_cpu_seconds_total"
@@ -255,6 +258,16 @@ async def bare_consumer(bootstrap: str, start: dict[TopicPartition, int], total:
         return time.perf_counter() - began
     finally:
         await consumer.stop()
+
+
+def cache_counts(url: str) -> dict[str, float]:
+    """The cache's hits and misses so far, from the service's `/metrics`."""
+    metrics = httpx.get(f"{url}/metrics", timeout=10).text
+    counts = {}
+    for name in ("hits", "misses"):
+        found = re.search(rf"^garden_cache_{name}_total ([\d.e+]+)$", metrics, re.MULTILINE)
+        counts[name] = float(found.group(1)) if found else 0.0
+    return counts
 
 
 def row(result: dict[str, float]) -> dict[str, float]:
@@ -348,6 +361,7 @@ async def run() -> dict[str, Any]:
                     bearer("ops-admin", "admin"),
                 )
                 report["agent_garden"] = row(load(url, agent_reads))
+                report["agent_garden_cache"] = cache_counts(url)
                 report["team_garden"] = row(load(url, team_reads))
                 report["leaderboard"] = row(load(url, [board]))
                 with service("tests.bench.bare_http", BARE_PORT, env) as bare_url:
@@ -378,6 +392,9 @@ async def run() -> dict[str, Any]:
                     "bare_consumer_seconds": bare_seconds,
                     "ratio": bare_seconds / day_seconds,
                 }
+                uncached = {**env, "GARDEN_CACHE_SIZE": "0"}  # after the day: no extra member
+                with service("services.garden", UNCACHED_PORT, uncached) as uncached_url:
+                    report["agent_garden_uncached"] = row(load(uncached_url, agent_reads))
         finally:
             await engine.dispose()
     agent, bare = report["agent_garden"], report["bare_row"]
@@ -385,7 +402,7 @@ async def run() -> dict[str, Any]:
     report["team_garden"]["ratio"] = (
         report["team_garden"]["requests_per_s"] / bare["requests_per_s"]
     )
-    for bound in ("bare_garden", "fastapi_garden"):
+    for bound in ("agent_garden_uncached", "bare_garden", "fastapi_garden"):
         report[bound]["ratio"] = report[bound]["requests_per_s"] / bare["requests_per_s"]
     return report
 
@@ -402,6 +419,7 @@ def main() -> None:
     )
     runs = (
         "agent_garden",
+        "agent_garden_uncached",
         "team_garden",
         "leaderboard",
         "bare_row",

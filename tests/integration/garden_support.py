@@ -148,8 +148,15 @@ async def garden_events(kafka: str, owners: set[str]) -> list[GardenEvent]:
 
 async def grow(client: httpx.AsyncClient, events: list[ScoreRecorded]) -> None:
     """Apply score events to the garden behind `client` the way the consumer does (one
-    transaction)."""
+    transaction); return once its cache heard the commit's change notifications."""
     app = client.app  # type: ignore[attr-defined]
     handler = ScoreHandler(metrics=app.state.metrics)
     async with unit_of_work(app.state.sessions) as session:
         await handler.apply(session, [Delivery(None, None, e) for e in events])  # type: ignore[arg-type]
+    await caught_up(client)
+
+
+async def caught_up(client: httpx.AsyncClient) -> None:
+    """Return once the cache of the garden behind `client` heard every change notification
+    of what was committed before (a write made outside its API, then read through it)."""
+    await client.app.state.change_listener.caught_up()  # type: ignore[attr-defined]

@@ -8,11 +8,13 @@ import orjson
 from fastapi import APIRouter, Path, Response
 
 from services.garden.api.access import admitted, may_ask, readable
-from services.garden.api.deps import Call, CallContext, Read, errors
-from services.garden.api.http import conditional
+from services.garden.api.deps import Call, CallContext, Read, ReadContext, errors
+from services.garden.api.http import conditional, etag_of, none_match
 from services.garden.api.schemas import AgentGarden, UnitGarden
 from services.garden.domain.config import PlantState
 from services.garden.domain.stars import STAR_WINDOW_DAYS
+from services.garden.garden_cache import CachedGarden, GardenCache
+from services.garden.metrics import GardenMetrics
 from services.garden.pictures import plant_svg
 from services.garden.reading import agent_garden_body, config_on, unit_garden_document
 from services.garden.repo import reads
@@ -33,6 +35,26 @@ async def agent_garden(agent_id: str, call: Read) -> Response:
     """Per plant: indicator, fruit, stage, state, growth, ripe fruit, today's preview points;
     the star level and the last 30 days of points per indicator."""
     may_ask(call.principal, "agent", agent_id)
+    state = call.request.app.state
+    cache: GardenCache = state.garden_cache
+    metrics: GardenMetrics = state.metrics
+    entry = cache.get(agent_id, call.today)
+    if entry is None:
+        metrics.cache_misses.inc()
+        entry = await read_agent_garden(call, agent_id, cache)
+    else:
+        metrics.cache_hits.inc()
+    admitted(call.principal, entry.member)
+    headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
+    if none_match(call.request.headers.get("if-none-match"), entry.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, media_type="application/json", headers=headers)
+
+
+async def read_agent_garden(call: ReadContext, agent_id: str, cache: GardenCache) -> CachedGarden:
+    """Read an agent's garden in its one statement and keep it in `cache` unless the agent
+    changed while the statement ran (the epoch is taken before it)."""
+    epoch = cache.epoch
     zones = call.settings.center_timezones
     read = await call.read(
         lambda db: reads.agent_garden(
@@ -43,9 +65,12 @@ async def agent_garden(agent_id: str, call: Read) -> Response:
             window_days=STAR_WINDOW_DAYS,
         )
     )
-    admitted(call.principal, read.member)
     body = agent_garden_body(agent_id, read)
-    return conditional(call.request, body, media_type="application/json")
+    center = read.member.center_id if read.member is not None else None
+    entry = CachedGarden(read.member, center, read.today, body, etag_of(body))
+    if cache.store(agent_id, entry, epoch):
+        call.request.app.state.metrics.cache_entries.set(len(cache))
+    return entry
 
 
 @router.get(

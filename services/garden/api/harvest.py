@@ -63,6 +63,10 @@ async def harvest(
         raise ApiError(409, "there is no ripe fruit to harvest", code="nothing_ripe") from None
     body = harvest_document(outcome, outcome.lots[0].business_date).model_dump(mode="json")
     response = await write.answer(background, body)
+    if plant.owner_kind == "agent":
+        await session.commit()  # then forget: the harvester's next read shows the harvest
+        call.request.app.state.garden_cache.forget([plant.owner_id])
+        call.metrics.cache_invalidations.labels("local").inc()
     call.metrics.fruit_harvested.labels("owner").inc(outcome.count)
     call.metrics.harvest_seconds.labels("owner").observe(time.perf_counter() - started)
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
 from services.garden.api.deps import errors
 from services.garden.api.schemas import GardenConfigOut
@@ -63,6 +63,7 @@ async def get_garden_config(
     summary="Change a center's garden configuration",
 )
 async def put_garden_config(
+    request: Request,
     principal: AdminPrincipal,
     session: SessionDep,
     center_id: Center,
@@ -83,4 +84,7 @@ async def put_garden_config(
     version = await config_store.store_version(
         session, center_id, document, created_by=principal.subject
     )
+    await session.commit()  # then forget: this process reads the new version back at once
+    request.app.state.garden_cache.forget_all()
+    request.app.state.metrics.cache_invalidations.labels("local").inc()
     return _out(center_id, version)
