@@ -275,6 +275,43 @@ def row(result: dict[str, float]) -> dict[str, float]:
     return {k: result[k] for k in keep}
 
 
+NOTIFYING = ("garden_members", "garden_plants", "garden_plant_days", "garden_previews")
+"""The tables whose triggers send the garden's change notifications."""
+
+
+async def notifications(engine: AsyncEngine, *, enabled: bool) -> None:
+    """Turn the change notifications' triggers on or off."""
+    switch = "ENABLE" if enabled else "DISABLE"
+    async with engine.begin() as db:
+        for table in NOTIFYING:
+            await db.execute(text(f"ALTER TABLE {table} {switch} TRIGGER USER"))
+
+
+async def grow_one_day(
+    bootstrap: str, engine: AsyncEngine, owners: list[Owner], day: date, seed: int
+) -> dict[str, float]:
+    """Produce one settled day of every owner and time it to the last plant committed, beside
+    a bare consumer reading the same records."""
+    day_records = score_records(owners, [day], seed=seed)
+    start_offsets = await scores_ends(bootstrap)
+    expected = len(day_records)
+
+    async def day_grown() -> bool:
+        return await days_grown(engine, day) >= expected
+
+    started = time.perf_counter()
+    await produce(bootstrap, day_records)
+    await wait_until(day_grown, within=600, every=0.05, what="one day")
+    day_seconds = time.perf_counter() - started
+    bare_seconds = await bare_consumer(bootstrap, start_offsets, expected)
+    return {
+        "settled_records": expected,
+        "seconds": day_seconds,
+        "bare_consumer_seconds": bare_seconds,
+        "ratio": bare_seconds / day_seconds,
+    }
+
+
 async def run() -> dict[str, Any]:
     org = build_org(AGENTS, seed=2026, centers=1)
     owners = owners_of(org)
@@ -374,24 +411,14 @@ async def run() -> dict[str, Any]:
                     report["fastapi_garden"] = row(load(fastapi_url, statement))
                 print({k: report[k] for k in ("agent_garden", "team_garden", "leaderboard")})
 
-                day_records = score_records(owners, [new_day], seed=2027)
-                start_offsets = await scores_ends(bootstrap)
-                expected = len(day_records)
-
-                async def day_grown() -> bool:
-                    return await days_grown(engine, new_day) >= expected
-
-                started = time.perf_counter()
-                await produce(bootstrap, day_records)
-                await wait_until(day_grown, within=600, every=0.05, what="one day")
-                day_seconds = time.perf_counter() - started
-                bare_seconds = await bare_consumer(bootstrap, start_offsets, expected)
-                report["one_day"] = {
-                    "settled_records": expected,
-                    "seconds": day_seconds,
-                    "bare_consumer_seconds": bare_seconds,
-                    "ratio": bare_seconds / day_seconds,
-                }
+                report["one_day"] = await grow_one_day(bootstrap, engine, owners, new_day, 2027)
+                # The same growth with the change notifications' triggers off (the cache is not
+                # read after it): what the notifications cost the growth path, in this run.
+                await notifications(engine, enabled=False)
+                report["one_day_without_notifications"] = await grow_one_day(
+                    bootstrap, engine, owners, today, 2028
+                )
+                await notifications(engine, enabled=True)
                 uncached = {**env, "GARDEN_CACHE_SIZE": "0"}  # after the day: no extra member
                 with service("services.garden", UNCACHED_PORT, uncached) as uncached_url:
                     report["agent_garden_uncached"] = row(load(uncached_url, agent_reads))
@@ -435,6 +462,11 @@ def main() -> None:
     print(
         f"  one settled day ({day['settled_records']:,} records): {day['seconds']:.2f}s "
         f"to the last plant; bare consumer {day['bare_consumer_seconds']:.2f}s"
+    )
+    quiet = report["one_day_without_notifications"]
+    print(
+        f"  the same without change notifications: {quiet['seconds']:.2f}s "
+        f"(with / without: {day['seconds'] / quiet['seconds']:.2f})"
     )
 
 
