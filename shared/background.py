@@ -78,7 +78,31 @@ def _metrics(registry: CollectorRegistry) -> _Metrics:
 Step = Callable[[], Awaitable[Any]]
 
 
-class Periodic:
+class BackgroundLoop:
+    """A component running one coroutine, its `_run`, in the background from `start` until
+    `stop` cancels it (work in progress is cancelled: its transaction rolls back)."""
+
+    name: str
+    _task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Start the loop in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Stop the loop."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class Periodic(BackgroundLoop):
     """Runs `step` in a loop until stopped.
 
     After a round the loop waits `interval` seconds, or less if `wake()` is
@@ -104,7 +128,6 @@ class Periodic:
         self._max_backoff = max(interval, 5.0) if max_backoff is None else max_backoff
         self._metrics = _metrics(registry)
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Run the next round now instead of after the interval."""
@@ -139,19 +162,6 @@ class Periodic:
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
-
-    async def start(self) -> None:
-        """Start the loop in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=self.name)
-
-    async def stop(self) -> None:
-        """Stop the loop; a round in progress is cancelled (its transaction rolls back)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
 
 async def _nothing() -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from services.garden.garden_cache import GardenCache
 from services.garden.metrics import GardenMetrics
+from shared.background import BackgroundLoop
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -37,7 +38,7 @@ def driver_dsn(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-class ChangeListener:
+class ChangeListener(BackgroundLoop):
     """A component that keeps `cache` in step with the database's change notifications."""
 
     name = "garden-change-listener"
@@ -63,7 +64,6 @@ class ChangeListener:
         self._connection: asyncpg.Connection | None = None
         self._busy = asyncio.Lock()
         self._marks: dict[str, asyncio.Future[None]] = {}
-        self._task: asyncio.Task[None] | None = None
         self.connections = 0
         """How many times it connected (a reconnection shows as a second one)."""
 
@@ -77,18 +77,9 @@ class ChangeListener:
         """The process id of the listening connection's backend (None: not connected)."""
         return self._connection.get_server_pid() if self._connection is not None else None
 
-    async def start(self) -> None:
-        """Connect and listen in the background (the cache stays off until connected)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=self.name)
-
     async def stop(self) -> None:
         """Stop listening; the cache serves nothing from then on."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         self._cache.disable()
 
     async def caught_up(self, within: float = 5.0) -> None:
