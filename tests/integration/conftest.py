@@ -17,6 +17,7 @@ from services.ingest.config import IngestSettings
 from shared.db import make_engine
 from shared.migrate import migrate
 from simulator.org import build_org
+from tests.integration.garden_support import garden_settings, running_garden
 from tests.integration.scoring_support import load_org, reset_scoring
 
 pytestmark = pytest.mark.integration
@@ -82,6 +83,13 @@ async def scoring_db(database: str) -> AsyncIterator[tuple[AsyncEngine, str]]:
     agent = org["centers"][0]["departments"][0]["teams"][0]["agents"][0]["id"]
     yield engine, agent
     await engine.dispose()
+
+
+@pytest.fixture
+async def garden_api(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The garden app in-process, on the real broker and database."""
+    async with running_garden(garden_settings(kafka, database)) as http:
+        yield http
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ its events on `cc.garden.v1`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,9 +19,7 @@ from shared.contracts.topics import GARDEN
 from tests.integration.alerting_support import wait_for
 from tests.integration.garden_support import (
     bearer,
-    garden_settings,
     produce,
-    running_garden,
     score,
     tag,
 )
@@ -51,12 +48,6 @@ DURING: dict[str, dict[int, str]] = {  # day offset from START → state
     "a5": {},  # C → C: stayed (no day at all)
 }
 UNIT_VALUES = {-1: 350.0, 0: 340.0, 1: 330.0, 2: 320.0, 3: 300.0}
-
-
-@pytest.fixture
-async def client(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_garden(garden_settings(kafka, database)) as http:
-        yield http
 
 
 def _team(s: str) -> dict[str, str]:
@@ -145,14 +136,14 @@ def expected_result(start: dict[str, str], end: dict[str, str]) -> dict[str, Any
     return rows
 
 
-async def _campaign(client: httpx.AsyncClient, campaign_id: str, leader: dict[str, str]) -> Any:
-    answer = await client.get(f"/v1/campaigns/{campaign_id}", headers=leader)
+async def _campaign(garden_api: httpx.AsyncClient, campaign_id: str, leader: dict[str, str]) -> Any:
+    answer = await garden_api.get(f"/v1/campaigns/{campaign_id}", headers=leader)
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
 async def test_a_campaign_follows_its_team_from_the_start_to_the_result(
-    client: httpx.AsyncClient, kafka: str
+    garden_api: httpx.AsyncClient, kafka: str
 ) -> None:
     s = tag()
     o = _team(s)
@@ -165,14 +156,14 @@ async def test_a_campaign_follows_its_team_from_the_start_to_the_result(
     await produce(kafka, [*before, unit_score(s, -1)])
 
     async def garden_ready() -> Any:
-        answer = await client.get(f"/v1/units/team/{o['team']}/garden", headers=leader)
+        answer = await garden_api.get(f"/v1/units/team/{o['team']}/garden", headers=leader)
         if answer.status_code != 200:
             return None
         body = answer.json()
         return body if len(body["members"]) == len(BEFORE) and body["plants"] else None
 
     garden = await wait_for(garden_ready, within=60)
-    created = await client.post(
+    created = await garden_api.post(
         "/v1/campaigns",
         headers=leader,
         json={
@@ -207,7 +198,7 @@ async def test_a_campaign_follows_its_team_from_the_start_to_the_result(
     assert doc["start"]["unit_value"] == UNIT_VALUES[-1]
 
     async def recorded(count: int) -> Any:
-        body = await _campaign(client, campaign_id, leader)
+        body = await _campaign(garden_api, campaign_id, leader)
         return body if len(body["progress"]["days"]) >= count else None
 
     await produce(kafka, [*during(s, [0]), unit_score(s, 0)])
@@ -219,11 +210,11 @@ async def test_a_campaign_follows_its_team_from_the_start_to_the_result(
     replayed = during(s, [0])[:1]  # a copy of a record already applied
     await produce(kafka, [*replayed, *during(s, [3])])
     await wait_for(lambda: recorded(4), within=60)
-    assert (await _campaign(client, campaign_id, leader))["status"] == "running"
+    assert (await _campaign(garden_api, campaign_id, leader))["status"] == "running"
     await produce(kafka, [unit_score(s, 3)])  # the unit's last day: the period is settled
 
     async def ended() -> Any:
-        body = await _campaign(client, campaign_id, leader)
+        body = await _campaign(garden_api, campaign_id, leader)
         return body if body["status"] == "ended" else None
 
     doc = await wait_for(ended, within=60)

@@ -4,7 +4,6 @@ instances run it; a late revision of an earlier day rewrites the later history."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -16,30 +15,24 @@ from services.garden.domain.config import DEFAULT_CONFIG
 from services.garden.domain.growth import grow as fold
 from services.garden.domain.plant import Plant, SettledDay
 from services.garden.harvesting import AutoHarvest
-from tests.integration.garden_support import garden_settings, running_garden, score, tag
+from tests.integration.garden_support import score, tag
 from tests.integration.test_garden_api import TODAY, bearer, grow
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def client(kafka: str, database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_garden(garden_settings(kafka, database)) as http:
-        yield http
-
-
-async def test_two_instances_harvest_the_fruit_due_once(client: httpx.AsyncClient) -> None:
+async def test_two_instances_harvest_the_fruit_due_once(garden_api: httpx.AsyncClient) -> None:
     suffix = tag()
     agent, center = f"H{suffix}", f"C{suffix}"
     first = TODAY - timedelta(days=25)
     await grow(
-        client,
+        garden_api,
         [
             score(agent, first + timedelta(days=i), 10.0, indicator="fcr", center=center)
             for i in range(25)
         ],
     )  # fruit 1 ripened 16 days ago, fruit 2 six days ago: only the first is due after 7
-    app = client.app  # type: ignore[attr-defined]
+    app = garden_api.app  # type: ignore[attr-defined]
 
     def instance() -> AutoHarvest:
         return AutoHarvest(
@@ -62,19 +55,19 @@ async def test_two_instances_harvest_the_fruit_due_once(client: httpx.AsyncClien
             )
         ).all()
     assert [tuple(r) for r in rows] == [(f"agent:{agent}:fcr/harvest/1-1", 1, "automatic", None)]
-    garden = (await client.get(f"/v1/agents/{agent}/garden", headers=bearer(agent))).json()
+    garden = (await garden_api.get(f"/v1/agents/{agent}/garden", headers=bearer(agent))).json()
     assert garden["plants"][0]["ripe_fruit"] == 1
-    done = await client.post(f"/v1/agents/{agent}/plants/fcr/harvest", headers=bearer(agent))
+    done = await garden_api.post(f"/v1/agents/{agent}/plants/fcr/harvest", headers=bearer(agent))
     assert done.json()["harvest_ids"] == [f"agent:{agent}:fcr/harvest/2-2"]
 
 
-async def test_a_late_revision_rewrites_the_later_history(client: httpx.AsyncClient) -> None:
+async def test_a_late_revision_rewrites_the_later_history(garden_api: httpx.AsyncClient) -> None:
     agent = f"R{tag()}"
     first = TODAY - timedelta(days=12)
     days = [score(agent, first + timedelta(days=i), 10.0, indicator="fcr") for i in range(12)]
-    await grow(client, days)
+    await grow(garden_api, days)
     late = score(agent, first, 0.0, "withered", indicator="fcr", revision=5)
-    await grow(client, [late])
+    await grow(garden_api, [late])
     plant = Plant("agent", agent, "fcr")
     expected = fold(
         plant,
@@ -83,9 +76,9 @@ async def test_a_late_revision_rewrites_the_later_history(client: httpx.AsyncCli
         lambda _: DEFAULT_CONFIG,
     )
     page = (
-        await client.get(f"/v1/agents/{agent}/timeline?limit=200", headers=bearer(agent))
+        await garden_api.get(f"/v1/agents/{agent}/timeline?limit=200", headers=bearer(agent))
     ).json()
     assert {e["entry_id"] for e in page["entries"]} == {e.entry_id for e in expected.timeline}
-    garden = (await client.get(f"/v1/agents/{agent}/garden", headers=bearer(agent))).json()
+    garden = (await garden_api.get(f"/v1/agents/{agent}/garden", headers=bearer(agent))).json()
     assert garden["plants"][0]["growth"] == pytest.approx(expected.growth)
     assert garden["plants"][0]["fruit_ripened"] == expected.fruit_ripened == 1
