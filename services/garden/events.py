@@ -8,18 +8,11 @@ so a recomputed entry is the same event and consumers drop the copy.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any, Final
 
-from services.garden.domain.growth import (
-    FruitRipenedEntry,
-    PestsAppearedEntry,
-    PestsRemovedEntry,
-    PlantWateredEntry,
-    PlantWiltedEntry,
-    StageReachedEntry,
-    TimelineEntry,
-)
+from services.garden.domain.growth import TimelineEntry
 from services.garden.domain.harvest import Harvest
 from services.garden.domain.plant import Plant
 from shared.contracts import garden as contract
@@ -27,21 +20,34 @@ from shared.contracts import garden as contract
 HARVESTED: Final = "fruit.harvested"
 """The timeline kind (and event type) of a harvest."""
 
-_PLAIN: Final[dict[type[TimelineEntry], type[contract.GardenEvent]]] = {
-    PestsAppearedEntry: contract.PestsAppeared,
-    PestsRemovedEntry: contract.PestsRemoved,
-    PlantWiltedEntry: contract.PlantWilted,
-    PlantWateredEntry: contract.PlantWatered,
+_EVENT_OF_KIND: Final[dict[str, type[contract.GardenEvent]]] = {
+    event.model_fields["type"].default: event for event in contract.GARDEN_EVENTS
 }
+"""The contract event of each timeline kind (an entry's `kind` is its event's `type`)."""
+
+
+def _entry_fields(entry: TimelineEntry) -> dict[str, Any]:
+    """Return an entry's own fields but its id: its date, its fruit and what its kind adds."""
+    return {
+        f.name: getattr(entry, f.name) for f in dataclasses.fields(entry) if f.name != "entry_id"
+    }
+
+
+def _plant_fields(plant: Plant, *, center_id: str, occurred_at: datetime) -> dict[str, Any]:
+    """Return what every event of a plant names: the plant, its owner's center and when."""
+    return {
+        "occurred_at": occurred_at,
+        "owner_kind": plant.owner_kind,
+        "owner_id": plant.owner_id,
+        "center_id": center_id,
+        "indicator": plant.indicator,
+    }
 
 
 def entry_detail(entry: TimelineEntry) -> dict[str, Any]:
     """Return what a timeline row keeps of an entry beyond its plant, kind and date."""
-    detail: dict[str, Any] = {"fruit": entry.fruit}
-    if isinstance(entry, StageReachedEntry):
-        detail |= {"stage": entry.stage, "growth": entry.growth}
-    elif isinstance(entry, FruitRipenedEntry):
-        detail |= {"ripe_fruit": entry.ripe_fruit, "cycle": entry.cycle}
+    detail = _entry_fields(entry)
+    del detail["business_date"]
     return detail
 
 
@@ -49,21 +55,11 @@ def entry_event(
     entry: TimelineEntry, plant: Plant, *, center_id: str, occurred_at: datetime
 ) -> contract.GardenEvent:
     """Return the `cc.garden.v1` event of a timeline entry."""
-    common: dict[str, Any] = {
-        "event_id": entry.entry_id,
-        "occurred_at": occurred_at,
-        "owner_kind": plant.owner_kind,
-        "owner_id": plant.owner_id,
-        "center_id": center_id,
-        "indicator": plant.indicator,
-        "fruit": entry.fruit,
-        "business_date": entry.business_date,
-    }
-    if isinstance(entry, StageReachedEntry):
-        return contract.StageReached(**common, stage=entry.stage, growth=float(entry.growth))
-    if isinstance(entry, FruitRipenedEntry):
-        return contract.FruitRipened(**common, ripe_fruit=entry.ripe_fruit, cycle=entry.cycle)
-    return _PLAIN[type(entry)](**common)
+    return _EVENT_OF_KIND[entry.kind](
+        event_id=entry.entry_id,
+        **_plant_fields(plant, center_id=center_id, occurred_at=occurred_at),
+        **_entry_fields(entry),
+    )
 
 
 def harvest_detail(harvest: Harvest, harvested_by: str | None) -> dict[str, Any]:
@@ -83,14 +79,9 @@ def harvest_event(
     harvest: Harvest, *, center_id: str, harvested_by: str | None, occurred_at: datetime
 ) -> contract.FruitHarvested:
     """Return the `fruit.harvested` event of a harvest (its id is the harvest id)."""
-    plant = harvest.plant
     return contract.FruitHarvested(
         event_id=harvest.harvest_id,
-        occurred_at=occurred_at,
-        owner_kind=plant.owner_kind,
-        owner_id=plant.owner_id,
-        center_id=center_id,
-        indicator=plant.indicator,
+        **_plant_fields(harvest.plant, center_id=center_id, occurred_at=occurred_at),
         fruit=harvest.fruit,
         business_date=harvest.business_date,
         count=harvest.count,
