@@ -5,21 +5,31 @@ of the same content is the same event (consumers drop the copy)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.garden.domain.campaigns import CampaignDay, Result
 from shared.contracts import campaigns as contract
 
+E = TypeVar("E", bound=contract.CampaignEvent)
 
-def _about(row: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
-    return {
-        "campaign_id": row["campaign_id"],
-        "unit_kind": row["unit_kind"],
-        "unit_id": row["unit_id"],
-        "center_id": row["center_id"],
-        "indicator": row["indicator"],
-        "occurred_at": occurred_at,
-    }
+
+def _event(
+    model: type[E], row: dict[str, Any], occurred_at: datetime, what: str, fields: dict[str, Any]
+) -> E:
+    """The event of the campaign `row` with `fields`; its id names the campaign and `what`."""
+    return model.model_validate(
+        {
+            "event_id": f"campaign:{row['campaign_id']}/{what}",
+            "campaign_id": row["campaign_id"],
+            "unit_kind": row["unit_kind"],
+            "unit_id": row["unit_id"],
+            "center_id": row["center_id"],
+            "indicator": row["indicator"],
+            "occurred_at": occurred_at,
+            **fields,
+        },
+        strict=False,
+    )
 
 
 def _float(value: float | None) -> float | None:
@@ -30,10 +40,12 @@ def started_event(
     row: dict[str, Any], digest: str, occurred_at: datetime
 ) -> contract.CampaignStarted:
     """The event of a campaign's start snapshot (`digest` names its content)."""
-    return contract.CampaignStarted.model_validate(
+    return _event(
+        contract.CampaignStarted,
+        row,
+        occurred_at,
+        f"started/{digest[:16]}",
         {
-            "event_id": f"campaign:{row['campaign_id']}/started/{digest[:16]}",
-            **_about(row, occurred_at),
             "name": row["name"],
             "starts_on": row["starts_on"],
             "ends_on": row["ends_on"],
@@ -42,7 +54,6 @@ def started_event(
             "unit_value": _float(row["start"]["unit_value"]),
             "created_by": row["created_by"],
         },
-        strict=False,
     )
 
 
@@ -50,17 +61,18 @@ def day_event(
     row: dict[str, Any], day: CampaignDay, occurred_at: datetime
 ) -> contract.CampaignDayRecorded:
     """The event of a recorded day (or of a day whose record changed)."""
-    return contract.CampaignDayRecorded.model_validate(
+    return _event(
+        contract.CampaignDayRecorded,
+        row,
+        occurred_at,
+        f"day/{day.business_date}/{day.digest[:16]}",
         {
-            "event_id": f"campaign:{row['campaign_id']}/day/{day.business_date}/{day.digest[:16]}",
-            **_about(row, occurred_at),
             "business_date": day.business_date,
             "classes": day.classes,
             "unit_value": _float(day.unit_value),
             "moves": [{"agent_id": m.agent_id, "from": m.before, "to": m.after} for m in day.moves],
             "recorded": sum(m.recorded for m in day.members.values()),
         },
-        strict=False,
     )
 
 
@@ -68,10 +80,12 @@ def ended_event(
     row: dict[str, Any], result: Result, occurred_at: datetime
 ) -> contract.CampaignEnded:
     """The event of a campaign's result (the first, or a correction of it)."""
-    return contract.CampaignEnded.model_validate(
+    return _event(
+        contract.CampaignEnded,
+        row,
+        occurred_at,
+        f"ended/{result.digest[:16]}",
         {
-            "event_id": f"campaign:{row['campaign_id']}/ended/{result.digest[:16]}",
-            **_about(row, occurred_at),
             "starts_on": row["starts_on"],
             "ends_on": row["ends_on"],
             "result": result.classes,
@@ -80,5 +94,4 @@ def ended_event(
             "healthy_share": result.healthy_share,
             "goal_met": result.goal_met,
         },
-        strict=False,
     )
