@@ -38,7 +38,15 @@ def _ts(*, nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
-class LedgerEntryRow(SQLModel, table=True):
+class _WalletColumns(SQLModel):
+    """The wallet a row is of: its owner and fruit (a wallet's balance is `BalanceRow`)."""
+
+    owner_kind: str = Field(default=None, sa_type=String(16), nullable=False)
+    owner_id: str = Field(default=None, sa_type=String(128), nullable=False)
+    fruit: str = Field(default=None, sa_type=String(32), nullable=False)
+
+
+class LedgerEntryRow(_WalletColumns, table=True):
     """One append-only change of one wallet (owner and fruit), with the balance after it."""
 
     __tablename__ = "rewards_ledger"
@@ -49,9 +57,6 @@ class LedgerEntryRow(SQLModel, table=True):
     )
 
     id: int | None = row_id()
-    owner_kind: str = _text(16)
-    owner_id: str = _text(128)
-    fruit: str = _text(32)
     kind: str = _text(16)
     amount: int = required(Integer)
     balance: int = required(Integer)
@@ -94,8 +99,9 @@ class PrizeRow(SQLModel, table=True):
     updated_by: str = _text(128)
 
 
-class RedemptionRow(SQLModel, table=True):
-    """One owner's redemption of one prize; its id is derived from the owner and the key."""
+class RedemptionRow(_WalletColumns, table=True):
+    """One owner's redemption of one prize, paid from one wallet; its id is derived from the
+    owner and the key."""
 
     __tablename__ = "rewards_redemptions"
     __table_args__ = (
@@ -105,10 +111,7 @@ class RedemptionRow(SQLModel, table=True):
     )
 
     redemption_id: str = Field(sa_column=Column(String(64), primary_key=True))
-    owner_kind: str = _text(16)
-    owner_id: str = _text(128)
     prize_id: str = _text(64)
-    fruit: str = _text(32)
     price: int = required(Integer)
     needs_approval: bool = required(Boolean)
     stock_reserved: bool = required(Boolean)

@@ -248,24 +248,16 @@ def _score_event(
     """The `cc.scores.v1` event about a row: one id per settled result, one per preview
     revision (a replayed round stages the same ids again; consumers drop the copies)."""
     suffix = "settled" if settled else f"preview-{revision}"
-    v = row.verdict
+    event_id = f"{row.owner_kind}:{row.owner_id}:{row.business_date}:{row.indicator}:{suffix}"
     event = ScoreSettled if settled else ScorePreviewed
-    return event(
-        event_id=f"{row.owner_kind}:{row.owner_id}:{row.business_date}:{row.indicator}:{suffix}",
-        occurred_at=occurred_at,
-        revision=revision,
-        owner_kind=row.owner_kind,
-        owner_id=row.owner_id,
-        business_date=row.business_date,
-        indicator=row.indicator,
-        fruit=row.fruit,
-        center_id=row.center_id,
-        department_id=row.department_id,
-        team_id=row.team_id,
-        value=v.value,
-        sample=v.sample,
-        points=v.points,
-        state=v.state.value,
+    return event.model_validate(
+        {
+            **row.payload(),
+            "business_date": row.business_date,  # the payload's is its ISO text
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "revision": revision,
+        }
     )
 
 

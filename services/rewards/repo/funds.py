@@ -10,6 +10,7 @@ import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.rewards.domain.funds import Fund
+from services.rewards.repo import from_row
 from shared import sql
 
 _SCOPE_COLUMNS: Final = {"team": "team_id", "department": "department_id", "center": "center_id"}
@@ -29,38 +30,19 @@ class StoredFund:
     """At the close: `fruit_by_member` (what the split used) and the `shares`."""
 
 
-def _stored(row: Any) -> StoredFund:
-    return StoredFund(
-        fund=Fund(
-            fund_id=row["fund_id"],
-            scope_kind=row["scope_kind"],
-            scope_id=row["scope_id"],
-            member_kind=row["member_kind"],
-            start=row["start_date"],
-            end=row["end_date"],
-            amount_fen=row["amount_fen"],
-            minimum=row["minimum"],
-        ),
-        status=row["status"],
-        created_by=row["created_by"],
-        closed_at=row["closed_at"],
-        closed_by=row["closed_by"],
-        final=row["final_shares"],
-    )
-
-
 async def get(
     session: AsyncSession, fund_id: str, *, for_update: bool = False
 ) -> StoredFund | None:
     """Return a fund (locking its row when `for_update`)."""
     rows = await sql.mappings(
         session,
-        "SELECT fund_id, scope_kind, scope_id, member_kind, start_date, end_date, amount_fen, "
-        "minimum, status, created_by, closed_at, closed_by, final_shares "
+        "SELECT fund_id, scope_kind, scope_id, member_kind, start_date AS start, "
+        'end_date AS "end", amount_fen, minimum, status, created_by, closed_at, closed_by, '
+        "final_shares AS final "
         "FROM rewards_funds WHERE fund_id = :f" + (" FOR UPDATE" if for_update else ""),
         {"f": fund_id},
     )
-    return _stored(rows[0]) if rows else None
+    return from_row(StoredFund, rows[0], fund=from_row(Fund, rows[0])) if rows else None
 
 
 async def insert(session: AsyncSession, fund: Fund, *, by: str) -> bool:

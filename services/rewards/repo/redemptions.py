@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.rewards.domain.ledger import Owner
 from services.rewards.domain.periods import LimitPeriod
 from services.rewards.domain.redemptions import HOLDING, Redemption
+from services.rewards.repo import from_row
 from shared import sql
 
 _COLUMNS = (
@@ -26,21 +27,7 @@ _STEP_COLUMNS = {
 
 
 def _redemption(row: Any) -> Redemption:
-    return Redemption(
-        redemption_id=row["redemption_id"],
-        prize_id=row["prize_id"],
-        owner=Owner(row["owner_kind"], row["owner_id"]),
-        fruit=row["fruit"],
-        price=row["price"],
-        needs_approval=row["needs_approval"],
-        stock_reserved=row["stock_reserved"],
-        status=row["status"],
-        requested_by=row["requested_by"],
-        requested_at=row["requested_at"],
-        changed_by=row["changed_by"],
-        changed_at=row["changed_at"],
-        reason=row["reason"],
-    )
+    return from_row(Redemption, row, owner=Owner(row["owner_kind"], row["owner_id"]))
 
 
 async def get(
