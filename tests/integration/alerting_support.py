@@ -156,6 +156,9 @@ def alerting_env(kafka: str, database: str, sink: Sink, port: int, group: str) -
         "SMS_HTTP_TIMEOUT_SECONDS": "2",
         "SMS_BACKOFF_BASE_SECONDS": "0.2",
         "SMS_BACKOFF_MAX_SECONDS": "1",
+        # with retries this quick, a slow machine could spend the default 15 attempts in an
+        # outage the test is still setting up, and the SMS would be given up for good
+        "SMS_MAX_ATTEMPTS": "1000",
         "SMS_LEASE_SECONDS": "3",
         "SMS_POLL_SECONDS": "0.2",
         "TICK_SECONDS": "0.5",

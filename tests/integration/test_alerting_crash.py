@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,15 +36,17 @@ from tests.integration.conftest import CRM_KEY
 pytestmark = pytest.mark.integration
 
 
-async def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = await asyncio.to_thread(
-        subprocess.Popen,
-        [sys.executable, "-m", "services.alerting"],
-        cwd=ROOT,
-        env=env_for_process(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+async def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start an alerting process whose output goes on after the earlier ones' in `log`."""
+    with log.open("ab") as out:
+        process = await asyncio.to_thread(
+            subprocess.Popen,
+            [sys.executable, "-m", "services.alerting"],
+            cwd=ROOT,
+            env=env_for_process(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{env['HTTP_PORT']}"
 
     async def ready() -> bool:
@@ -78,8 +81,26 @@ async def _sms(database: str, cat: str) -> list[dict[str, Any]]:
         await engine.dispose()
 
 
+async def _waited(
+    probe: Any, *, within: float, database: str, cat: str, sink: Sink, log: Path
+) -> Any:
+    """`wait_for(probe)`; on a timeout, fail with the SMS rows, the gateway's messages and the
+    end of the alerting processes' logs."""
+    try:
+        return await wait_for(probe, within=within)
+    except AssertionError as timeout:
+        state = [
+            (s["level"], s["status"], s["attempts"], s["last_error"], s["lease_until"])
+            for s in await _sms(database, cat)
+        ]
+        logs = (await asyncio.to_thread(log.read_text, errors="replace"))[-6000:]
+        raise AssertionError(
+            f"{timeout}\nsms: {state}\nsink: {await sink.messages()}\nalerting logs:\n{logs}"
+        ) from None
+
+
 async def test_kill_9_between_detection_and_sending_sends_each_sms_once(
-    kafka: str, database: str, ingest: httpx.AsyncClient
+    kafka: str, database: str, ingest: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     sink: Sink = await asyncio.to_thread(start_sink)
     port = free_port()
@@ -87,7 +108,8 @@ async def test_kill_9_between_detection_and_sending_sends_each_sms_once(
     cat = category()
     rules = surge_rules(cat)
     phones = {p["phone"] for lv in rules["rules"][0]["ladder"] for p in lv["recipients"]}
-    alerting = await _start(env)
+    log = tmp_path / "alerting.log"
+    alerting = await _start(env, log)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:
             assert (await api.put("/v1/rules", json=rules, headers=token())).status_code == 200
@@ -103,8 +125,15 @@ async def test_kill_9_between_detection_and_sending_sends_each_sms_once(
         )
         _kill(alerting)
         await sink.mode("up")
-        alerting = await _start(env)
-        await wait_for(lambda: _when(sink.messages(), lambda m: len(m) == 2), within=45)
+        alerting = await _start(env, log)
+        await _waited(
+            lambda: _when(sink.messages(), lambda m: len(m) == 2),
+            within=45,
+            database=database,
+            cat=cat,
+            sink=sink,
+            log=log,
+        )
 
         # 2. The gateway takes the L3 SMS but holds its answer; the sender dies meanwhile.
         await sink.mode("hold", hold_seconds=30, receipt_delay=60)  # no receipt before the kill
@@ -115,21 +144,14 @@ async def test_kill_9_between_detection_and_sending_sends_each_sms_once(
         await wait_for(lambda: _when(sink.messages(), lambda m: len(m) == 3), within=45)
         _kill(alerting)
         await sink.mode("up")
-        alerting = await _start(env)  # the lease runs out; the SMS goes again, same key
+        alerting = await _start(env, log)  # the lease runs out; the SMS goes again, same key
 
         async def settled() -> list[dict[str, Any]] | None:
             sms = await _sms(database, cat)
             done = len(sms) == 3 and all(s["status"] == "delivered" for s in sms)
             return sms if done else None
 
-        try:
-            sms = await wait_for(settled, within=45)
-        except AssertionError:
-            state = [
-                (s["level"], s["status"], s["attempts"], s["last_error"], s["lease_until"])
-                for s in await _sms(database, cat)
-            ]
-            raise AssertionError(f"not settled: {state} sink: {await sink.messages()}") from None
+        sms = await _waited(settled, within=45, database=database, cat=cat, sink=sink, log=log)
         received = await sink.messages()
         assert len(received) == 3, "every SMS reached the gateway once"
         assert Counter(m["to"] for m in received) == Counter(s["phone"] for s in sms)
