@@ -34,13 +34,14 @@ from services.alerting.repo.incidents import IncidentRecord
 from services.alerting.rules import RuleSetSpec, default_rules
 from shared import sql
 from shared.contracts import alerts as contract
+from shared.contracts.kinds import by_type
 from shared.logging import get_logger
 from shared.outbox import stage_event
 
 log = get_logger(__name__)
 INCIDENT_EVENT: dict[str, type[contract.IncidentEvent]] = {
-    model.model_fields["type"].default.removeprefix("incident."): model
-    for model in contract.INCIDENT_EVENTS
+    event_type.removeprefix("incident."): model
+    for event_type, model in by_type(contract.INCIDENT_EVENTS).items()
 }
 """The contract of each kind of incident event."""
 PRODUCER = "alerting"

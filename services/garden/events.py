@@ -16,13 +16,12 @@ from services.garden.domain.growth import TimelineEntry
 from services.garden.domain.harvest import Harvest
 from services.garden.domain.plant import Plant
 from shared.contracts import garden as contract
+from shared.contracts.kinds import by_type
 
 HARVESTED: Final = "fruit.harvested"
 """The timeline kind (and event type) of a harvest."""
 
-_EVENT_OF_KIND: Final[dict[str, type[contract.GardenEvent]]] = {
-    event.model_fields["type"].default: event for event in contract.GARDEN_EVENTS
-}
+_EVENT_OF_KIND: Final = by_type(contract.GARDEN_EVENTS)
 """The contract event of each timeline kind (an entry's `kind` is its event's `type`)."""
 
 

@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
 
+from shared.contracts import kinds
 from shared.contracts.catalog import EVENTS_BY_TOPIC
 from shared.contracts.derived import DerivedEvent
 from shared.contracts.topics import ALL_TOPICS, DLQ, Topic
@@ -68,7 +69,7 @@ def _example(model: type[BaseModel]) -> dict[str, Any]:
 
 def _message(topic: Topic, model: type[BaseModel]) -> dict[str, Any]:
     example = _example(model)
-    event_type = model.model_fields["type"].default
+    event_type = kinds.event_type(model)
     message: dict[str, Any] = {
         "name": event_type,
         "title": event_type,

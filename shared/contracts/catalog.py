@@ -17,20 +17,14 @@ from shared.contracts.campaigns import CAMPAIGN_EVENTS
 from shared.contracts.derived import DerivedEvent
 from shared.contracts.events import EVENT_MODELS, EventRejected, reasons_of
 from shared.contracts.garden import GARDEN_EVENTS
+from shared.contracts.kinds import by_type
 from shared.contracts.rewards import REWARDS_EVENTS
 from shared.contracts.scores import SCORE_EVENTS
 from shared.contracts.topics import ALL_TOPICS, TOPIC_FOR_EVENT_TYPE
 
-DERIVED_EVENTS: Final[dict[str, type[DerivedEvent]]] = {
-    model.model_fields["type"].default: model
-    for model in (
-        *SCORE_EVENTS,
-        *INCIDENT_EVENTS,
-        *GARDEN_EVENTS,
-        *CAMPAIGN_EVENTS,
-        *REWARDS_EVENTS,
-    )
-}
+DERIVED_EVENTS: Final[dict[str, type[DerivedEvent]]] = by_type(
+    (*SCORE_EVENTS, *INCIDENT_EVENTS, *GARDEN_EVENTS, *CAMPAIGN_EVENTS, *REWARDS_EVENTS)
+)
 """Derived event models by their `type`."""
 
 

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from shared.contracts.examples import add_example
+from shared.contracts.kinds import by_type
 
 ID_PATTERN = r"^[^\s\x00]([^\n\x00]*[^\s\x00])?$"
 """Non-empty, no surrounding white space, no line break, no NUL (PostgreSQL text
@@ -182,9 +183,8 @@ class MetricReported(EventBase):
         return self.agent_id
 
 
-EVENT_MODELS: dict[str, type[EventBase]] = {
-    model.model_fields["type"].default: model
-    for model in (
+EVENT_MODELS: dict[str, type[EventBase]] = by_type(
+    (
         CallCompleted,
         AgentStateChanged,
         SurveyAnswered,
@@ -192,7 +192,7 @@ EVENT_MODELS: dict[str, type[EventBase]] = {
         ComplaintUpdated,
         MetricReported,
     )
-}
+)
 """Event type name -> model."""
 
 
